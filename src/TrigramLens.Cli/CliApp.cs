@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Spectre.Console;
+using TrigramLens.Checkpoints;
+using TrigramLens.Cli.Commands;
+using TrigramLens.Runtime;
+
+namespace TrigramLens.Cli;
+
+/// <summary>Builds the command tree and turns every expected failure into one line on stderr and a non-zero exit.</summary>
+public static class CliApp
+{
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    public static RootCommand BuildRoot() => new("TrigramLens: mechanistic interpretability of ARENA's trigram transformer, in .NET.")
+    {
+        EvalCommand.Build(),
+        TrigramsCommand.Build(),
+        DatasetCommand.Build(),
+    };
+
+    public static int Run(string[] args)
+    {
+        // Spectre writes wherever Console.Out points now (tests and pipes redirect it).
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var root = BuildRoot();
+        var parsed = root.Parse(args);
+        if (args.Length == 0)
+        {
+            parsed = root.Parse("--help");
+        }
+        else if (parsed.Errors.Count > 0)
+        {
+            // An unknown word explains more than the "command not provided" it also causes.
+            var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
+            Console.Error.WriteLine($"trigramlens: {error.Message} (see --help)");
+            return ExitUsage;
+        }
+
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsUserFacing(e))
+        {
+            Console.Error.WriteLine($"trigramlens: {e.Message}");
+            return ExitFailure;
+        }
+    }
+
+    static bool IsUserFacing(Exception e) =>
+        e is CheckpointException or TorchRuntimeException or ArgumentException or IOException or UnauthorizedAccessException
+            or InvalidDataException;
+}

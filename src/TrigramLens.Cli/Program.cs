@@ -1,0 +1,3 @@
+using TrigramLens.Cli;
+
+return CliApp.Run(args);

@@ -1,0 +1,18 @@
+using static TorchSharp.torch;
+
+namespace TrigramLens.Training;
+
+/// <summary>Next-token cross-entropy: logits at every position but the last, against the tokens one step ahead.</summary>
+public static class NextTokenLoss
+{
+    /// <param name="logits">[batch, pos, d_vocab]</param>
+    /// <param name="tokens">[batch, pos] int64</param>
+    /// <returns>scalar mean over all <c>batch × (pos − 1)</c> targets</returns>
+    public static Tensor Compute(Tensor logits, Tensor tokens)
+    {
+        long vocab = logits.shape[2];
+        var predictions = logits[.., ..^1].reshape(-1, vocab);
+        var targets = tokens[.., 1..].reshape(-1);
+        return nn.functional.cross_entropy(predictions, targets);
+    }
+}

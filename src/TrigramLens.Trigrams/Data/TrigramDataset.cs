@@ -1,0 +1,82 @@
+using TorchSharp;
+using TrigramLens.Runtime;
+using static TorchSharp.torch;
+
+namespace TrigramLens.Trigrams.Data;
+
+/// <summary>
+/// ARENA's <c>BigramDataset</c>: random token sequences in which every trigram prefix <c>(a, b)</c> is followed by
+/// its completion. The same seed gives the same trigrams and tokens as the Python original, draw for draw.
+/// Owns <see cref="Tokens"/>; dispose when done.
+/// </summary>
+public sealed class TrigramDataset : IDisposable
+{
+    TrigramDataset(TrigramDataConfig config, TrigramSet trigrams, Tensor tokens)
+    {
+        Config = config;
+        Trigrams = trigrams;
+        Tokens = tokens;
+    }
+
+    public TrigramDataConfig Config { get; }
+    public TrigramSet Trigrams { get; }
+
+    /// <summary>[size, seq_len] int64</summary>
+    public Tensor Tokens { get; }
+
+    public long Size => Tokens.shape[0];
+
+    /// <summary>
+    /// Seeds a generator with <c>config.Seed</c>, draws the trigram set, then one <c>randint(0, d_vocab, (size, seq_len))</c>,
+    /// then plants the trigrams left to right (so a planted token can complete a later prefix).
+    /// </summary>
+    public static TrigramDataset Generate(TrigramDataConfig config, int size)
+    {
+        config.Validate();
+        if (size < 0) throw new ArgumentOutOfRangeException(nameof(size), "size must not be negative");
+        TorchRuntime.EnsureLoaded();
+        using var generator = new Generator((ulong)config.Seed);
+        var trigrams = TrigramSet.Generate(generator, config.DVocab, config.ResolvedTrigramCount);
+        using var scope = NewDisposeScope();
+        var tokens = randint(0, config.DVocab, [size, config.SeqLen], generator: generator);
+        PlantTrigrams(tokens, trigrams);
+        return new TrigramDataset(config, trigrams, tokens.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Wraps existing tokens (e.g. loaded from disk) with their trigram set.</summary>
+    public static TrigramDataset FromTokens(TrigramDataConfig config, TrigramSet trigrams, Tensor tokens) =>
+        new(config, trigrams, tokens);
+
+    /// <summary>
+    /// One vectorised pass per position: look up every row's <c>(toks[i], toks[i+1])</c> in the completion table and
+    /// overwrite <c>toks[i+2]</c> where it is a prefix. Positions must go in order, since a write can create a prefix.
+    /// </summary>
+    internal static void PlantTrigrams(Tensor tokens, TrigramSet trigrams)
+    {
+        using var scope = NewDisposeScope();
+        var table = trigrams.CompletionTable();
+        long seqLen = tokens.shape[1];
+        for (long i = 0; i + 2 < seqLen; i++)
+        {
+            var completion = table.index_select(0, tokens[.., i] * trigrams.DVocab + tokens[.., i + 1]);
+            var target = tokens[.., i + 2];
+            target.copy_(where(completion.ge(0), completion, target));
+        }
+    }
+
+    /// <summary>
+    /// Every <c>(row, pos)</c> where <c>toks[row, pos], toks[row, pos + 1]</c> is a trigram prefix: <c>[n, 2]</c> int64.
+    /// </summary>
+    public static Tensor TrigramPositions(Tensor tokens, TrigramSet trigrams)
+    {
+        using var scope = NewDisposeScope();
+        long seqLen = tokens.shape[1];
+        var keys = tokens[.., ..(int)(seqLen - 1)] * trigrams.DVocab + tokens[.., 1..];
+        var isPrefix = trigrams.CompletionTable().index_select(0, keys.flatten()).view(keys.shape).ge(0);
+        return isPrefix.nonzero().MoveToOuterDisposeScope();
+    }
+
+    public Tensor TrigramPositions() => TrigramPositions(Tokens, Trigrams);
+
+    public void Dispose() => Tokens.Dispose();
+}
