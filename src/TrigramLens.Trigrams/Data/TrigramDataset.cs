@@ -7,7 +7,7 @@ namespace TrigramLens.Trigrams.Data;
 /// <summary>
 /// ARENA's <c>BigramDataset</c>: random token sequences in which every trigram prefix <c>(a, b)</c> is followed by
 /// its completion. The same seed gives the same trigrams and tokens as the Python original, draw for draw.
-/// Owns <see cref="Tokens"/>; dispose when done.
+/// Owns <see cref="Tokens"/> (independent of dispose scopes); dispose when done.
 /// </summary>
 public sealed class TrigramDataset : IDisposable
 {
@@ -40,12 +40,12 @@ public sealed class TrigramDataset : IDisposable
         using var scope = NewDisposeScope();
         var tokens = randint(0, config.DVocab, [size, config.SeqLen], generator: generator);
         PlantTrigrams(tokens, trigrams);
-        return new TrigramDataset(config, trigrams, tokens.MoveToOuterDisposeScope());
+        return new TrigramDataset(config, trigrams, tokens.DetachFromDisposeScope());
     }
 
-    /// <summary>Wraps existing tokens (e.g. loaded from disk) with their trigram set.</summary>
+    /// <summary>Wraps existing tokens (e.g. loaded from disk) with their trigram set; the dataset takes ownership.</summary>
     public static TrigramDataset FromTokens(TrigramDataConfig config, TrigramSet trigrams, Tensor tokens) =>
-        new(config, trigrams, tokens);
+        new(config, trigrams, tokens.DetachFromDisposeScope());
 
     /// <summary>
     /// One vectorised pass per position: look up every row's <c>(toks[i], toks[i+1])</c> in the completion table and

@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace TrigramLens.Trigrams.Study;
+
+/// <summary>One or two sentences of interpretation per section, derived from the numbers (never canned conclusions).</summary>
+public static class StudyNarrative
+{
+    static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    static string Pct(double f) => (100 * f).ToString("F1", C) + "%";
+    static string F(double x, int digits = 3) => x.ToString("F" + digits, C);
+
+    public static string Headline(StudyResults r)
+    {
+        var m = r.Metrics;
+        return $"The model completes {m.TrigramAccuracy.Correct} of {m.TrigramAccuracy.Total} trigrams ({Pct(m.TrigramAccuracy.Fraction)}) " +
+               $"from their two-token prefix, with mean probability {F(m.MeanCorrectProbability)} on the right completion. " +
+               $"Its loss on the analysis set is {F(m.Loss)}, {Pct(m.LossAsFraction)} of the way from the best achievable loss back to uniform guessing.";
+    }
+
+    public static string Attention(AttentionResults a)
+    {
+        var p = a.PreviousTokenAttention;
+        return $"At the second token of a trigram prefix the head attends to the first token with median weight {F(p.Median)} " +
+               $"(mean {F(p.Mean)}); {Pct(p.FractionAbove09)} of the {p.N} in-data prefixes put more than 0.9 on it and {Pct(p.FractionBelow05)} less than 0.5. " +
+               $"In context the model predicts {a.InContextCompletions.K} of {a.InContextCompletions.N} planted completions ({Pct(a.InContextCompletions.Fraction)}).";
+    }
+
+    public static string Qk(QkResults q)
+    {
+        string driver = q.TokenScoreStd > q.PositionalScoreStd
+            ? $"token scores vary {F(q.TokenScoreStd / q.PositionalScoreStd, 1)}× as much as positional ones, so token identity, more than position, decides where the head looks"
+            : $"positional scores vary {F(q.PositionalScoreStd / q.TokenScoreStd, 1)}× as much as token ones, so position dominates where the head looks";
+        return $"From position alone, {q.PositionalPrefersPrevious.K} of {q.PositionalPrefersPrevious.N} query positions score the previous position highest; {driver}.";
+    }
+
+    public static string TokenPairs(TokenPairMapResults t) =>
+        $"For {t.RowsWhoseHottestKeyIsAPrefix.K} of {t.RowsWhoseHottestKeyIsAPrefix.N} second tokens b, the key the head prefers most is a true first token a of some (a, b). " +
+        $"Above {F(t.Threshold, 2)} attention there are {t.HotSpots} hot spots with precision {F(t.Precision)} and recall {F(t.Recall)}; " +
+        $"ranking keys within each row instead, {t.PrefixesAmongRowTop.K} of {t.PrefixesAmongRowTop.N} prefixes are among their row's top n_b — " +
+        (t.Precision > t.Recall ? "the head finds one partner per second token reliably but shares its attention poorly when b has several." : "the map covers most prefixes.");
+
+    public static string Predictions(IReadOnlyList<PredictionDistribution> d)
+    {
+        var withCompletion = d.Where(x => x.TrigramCompletion is not null).ToList();
+        var confident = withCompletion.Count(x => x.CompletionProbability > 0.5);
+        var without = d.Where(x => x.TrigramCompletion is null).ToList();
+        var strayPeaks = without.Count(x => x.Top[0].Probability > 0.2);
+        return $"Of {withCompletion.Count} prefixes that end in a trigram prefix, {confident} give the completion more than half the probability. " +
+               $"Of {without.Count} that do not, {strayPeaks} still put more than 0.2 on one token — the model guesses from the last token alone when the pair is not a trigram.";
+    }
+
+    public static string Simplified(SimplifiedModelResults s)
+    {
+        int currentHeavy = s.Misses.Count(m => m.AttentionToCurrent > 0.5);
+        return $"The simplified model (OV of the first token plus the second token's embedding, through the MLP) completes {s.Accuracy.Correct} of {s.Accuracy.Total} " +
+               $"against the full model's {s.FullModelAccuracy.Correct}. In {currentHeavy} of its {s.Misses.Count} misses the full model attends mostly to the current token, " +
+               "where the simplification's assumption of full attention to the previous token does not hold.";
+    }
+
+    public static string DirectLogits(DirectLogitAttributionResults d) =>
+        $"Unembedding resid_mid directly completes {d.ResidMid.Correct} of {d.ResidMid.Total} trigrams; with the MLP replaced by its mean output, {d.ResidMidWithMeanAblatedMlp.Correct}. " +
+        "The attention path alone carries only part of the answer: the MLP's input-dependent computation does most of the work.";
+
+    public static string Jacobians(MlpJacobianResults j, DirectLogitAttributionResults d) =>
+        $"Linearising the MLP around its median Jacobian and median bias completes {j.LinearisedAccuracy.Correct} of {j.LinearisedAccuracy.Total} " +
+        $"(a constant MLP gets {d.ResidMidWithMeanAblatedMlp.Correct}): " +
+        (j.LinearisedAccuracy.Correct > 2 * d.ResidMidWithMeanAblatedMlp.Correct ? "a linear map captures much of the MLP." : "a single linear map recovers little, so the MLP is strongly non-linear on this task.") +
+        $" Closed-form and autograd Jacobians agree to {j.AutogradCheck.MaxAbsDifference.ToString("E1", C)} on {j.AutogradCheck.Rows} rows.";
+
+    public static string Angles(PrincipalAngleResults a, int forced) =>
+        $"{a.DimensionsAbove09} of {a.Cosines.Length} principal directions of the head's output and the MLP's input have cos θ > 0.9 " +
+        $"({forced} are forced by dimension counting alone); the smallest cosine is {F(a.Cosines.Min())}. " +
+        (a.DimensionsAbove09 > forced ? "The MLP reads much of what the head writes." : "Beyond what dimensions force, the MLP reads little of what the head writes.");
+
+    public static string Variance(ResidualVarianceResults v) =>
+        $"Per-dimension variance of resid_mid ranges from {F(v.Min)} to {F(v.Max)} (ratio {F(v.MaxOverMin, 1)}): " +
+        (v.MaxOverMin < 10 ? "every dimension is used, within an order of magnitude of the others." : "a few dimensions dominate the residual stream.");
+}

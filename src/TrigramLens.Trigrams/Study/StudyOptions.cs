@@ -1,0 +1,36 @@
+namespace TrigramLens.Trigrams.Study;
+
+/// <summary>What the study analyses and where it writes.</summary>
+public sealed record StudyOptions
+{
+    /// <summary>The published investigation's prefixes: repeated-token trigrams, non-trigram pairs, a normal trigram.</summary>
+    public static readonly IReadOnlyList<int[]> DefaultPrefixes =
+    [
+        [72, 72], [1, 72], [74, 72], [1, 74, 72], [54, 54], [1, 54], [74, 54], [32, 52], [1, 32, 52], [31, 52], [26, 49],
+    ];
+
+    public string OutputDirectory { get; init; } = "trigramlens-study";
+    /// <summary>Seed of the trigram set and of the analysis dataset.</summary>
+    public int Seed { get; init; } = 40;
+    /// <summary>Sequences in the analysis dataset (the published study used 2,500).</summary>
+    public int AnalysisSize { get; init; } = 2500;
+    /// <summary>Batch rows of the analysis dataset that get attention and token-QK figures.</summary>
+    public int Rows { get; init; } = 3;
+    /// <summary>Prefixes whose next-token distributions are plotted, in addition to <see cref="DefaultPrefixes"/>.</summary>
+    public IReadOnlyList<int[]> ExtraPrefixes { get; init; } = [];
+    /// <summary>Token-pair attention above which a (query, key) cell counts as a hot spot.</summary>
+    public double HotSpotThreshold { get; init; } = 0.1;
+    /// <summary>Rows on which the closed-form Jacobians are cross-checked against autograd through hooks.</summary>
+    public int JacobianCheckRows { get; init; } = 8;
+
+    public IReadOnlyList<int[]> Prefixes => [.. DefaultPrefixes, .. ExtraPrefixes];
+
+    public void Validate()
+    {
+        if (Seed < 0) throw new ArgumentException($"seed must not be negative (got {Seed})");
+        if (AnalysisSize < 10) throw new ArgumentException($"the analysis dataset needs at least 10 sequences (got {AnalysisSize})");
+        if (Rows < 1 || Rows > AnalysisSize) throw new ArgumentException($"rows must lie in [1, {AnalysisSize}] (got {Rows})");
+        if (HotSpotThreshold is <= 0 or >= 1) throw new ArgumentException($"hot-spot threshold must lie in (0, 1) (got {HotSpotThreshold})");
+        if (JacobianCheckRows < 1 || JacobianCheckRows > AnalysisSize) throw new ArgumentException($"jacobian check rows must lie in [1, {AnalysisSize}]");
+    }
+}

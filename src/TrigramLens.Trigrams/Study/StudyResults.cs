@@ -1,0 +1,74 @@
+using TrigramLens.Model;
+using TrigramLens.Trigrams.Evaluation;
+
+namespace TrigramLens.Trigrams.Study;
+
+// The study's numbers, shaped as results.json (snake_case keys; see docs/results.md). Counts are exact integers.
+
+public sealed record StudyResults(
+    int SchemaVersion,
+    ModelInfo Model,
+    AnalysisDatasetInfo AnalysisDataset,
+    HeadlineMetrics Metrics,
+    AttentionResults Attention,
+    QkResults Qk,
+    TokenPairMapResults TokenPairMap,
+    IReadOnlyList<int[]> TrigramTable,
+    IReadOnlyList<PredictionDistribution> PredictionDistributions,
+    SimplifiedModelResults SimplifiedModel,
+    DirectLogitAttributionResults DirectLogitAttribution,
+    MlpJacobianResults MlpJacobian,
+    PrincipalAngleResults PrincipalAngles,
+    ResidualVarianceResults ResidualVariance,
+    IReadOnlyList<FigureInfo> Figures,
+    IReadOnlyDictionary<string, double> StageSeconds);
+
+public sealed record ModelInfo(string Source, HookedTransformerConfig Config);
+
+public sealed record AnalysisDatasetInfo(int Seed, long Size, int SeqLen, int DVocab, int NTrigrams, long TrigramPositions);
+
+public sealed record HeadlineMetrics(TrigramAccuracy TrigramAccuracy, double MeanCorrectProbability, double Loss, double LossAsFraction);
+
+/// <param name="InContextCompletions">trigram completions inside the analysis dataset (prefix at positions ≤ seq_len − 3)
+/// that the model's argmax predicts</param>
+/// <param name="PreviousTokenAttention">attention from the second token of every in-data trigram prefix to the first</param>
+public sealed record AttentionResults(IReadOnlyList<int> Rows, Count InContextCompletions, Distribution PreviousTokenAttention);
+
+/// <param name="PositionalPrefersPrevious">query positions ≥ 1 whose highest positional score (over keys ≤ query) is the previous position</param>
+public sealed record QkResults(Count PositionalPrefersPrevious, double PositionalScoreStd, double TokenScoreStd);
+
+public sealed record TokenPairMapResults(
+    int FigureTokens, int Vocabulary, Count RowsWhoseHottestKeyIsAPrefix, double Threshold, int HotSpots,
+    double Precision, double Recall, Count PrefixesAmongRowTop, IReadOnlyList<MissedPair> MissedPairs);
+
+public sealed record PredictionDistribution(int[] Prefix, int? TrigramCompletion, double? CompletionProbability,
+    IReadOnlyList<TokenProbability> Top, string Figure);
+
+public sealed record TokenProbability(int Token, double Probability);
+
+public sealed record SimplifiedModelResults(TrigramAccuracy Accuracy, TrigramAccuracy FullModelAccuracy, IReadOnlyList<SimplifiedMiss> Misses);
+
+public sealed record DirectLogitAttributionResults(TrigramAccuracy ResidMid, TrigramAccuracy ResidMidWithMeanAblatedMlp, float[] MeanMlpOut);
+
+/// <param name="Positions">Jacobians computed: every (row, position) of the analysis dataset</param>
+/// <param name="AutogradCheck">closed form against autograd through hooks on the first rows</param>
+public sealed record MlpJacobianResults(long Positions, float[][] Mean, float[][] Median, float[] MedianBias,
+    TrigramAccuracy LinearisedAccuracy, JacobianCheck AutogradCheck, double MedianFrobeniusNorm, double MeanFrobeniusNorm);
+
+public sealed record JacobianCheck(int Rows, double MaxAbsDifference);
+
+public sealed record PrincipalAngleResults(float[] Cosines, double[] AnglesDegrees, int DimensionsAbove09);
+
+public sealed record ResidualVarianceResults(float[] Variance, double Min, double Max, double MaxOverMin);
+
+public sealed record FigureInfo(string File, string Section, string Caption);
+
+/// <summary>A count out of a total, with the fraction.</summary>
+public sealed record Count(long K, long N)
+{
+    public double Fraction => N == 0 ? 0 : (double)K / N;
+    public override string ToString() => $"{K} / {N} ({Fraction:P1})";
+}
+
+/// <summary>Summary of a sample of values.</summary>
+public sealed record Distribution(long N, double Mean, double Median, double FractionAbove09, double FractionBelow05);

@@ -1,0 +1,118 @@
+using TrigramLens.Analysis;
+using TrigramLens.Hooks;
+using TrigramLens.Model;
+using TrigramLens.Testing;
+using TrigramLens.Trigrams.Data;
+using TrigramLens.Trigrams.Evaluation;
+using TrigramLens.Trigrams.Study;
+using static TorchSharp.torch;
+
+namespace TrigramLens.Trigrams.Tests.Study;
+
+/// <summary>Each study piece against the same quantity computed another way, through the model and its hooks.</summary>
+public class StudyPiecesTests
+{
+    static TrigramDataset Data(int size = 0) => TrigramDataset.Generate(TrigramDataConfig.Arena, size);
+
+    [Fact]
+    public void Simplified_model_equals_the_full_model_forced_to_attend_to_the_first_token()
+    {
+        using var model = new HookedTransformer(TinyModels.Arena(seed: 4));
+        using var data = Data();
+        var prefixes = data.Trigrams.Prefixes();
+        using var _ = no_grad();
+        var simplified = SimplifiedModel.Logits(model, prefixes);
+
+        HookFunction previousOnly = (pattern, _) =>
+        {
+            var forced = pattern.clone();
+            forced[.., .., 1, 0] = tensor(1f);
+            forced[.., .., 1, 1] = tensor(0f);
+            return forced;
+        };
+        var forcedLogits = model.RunWithHooks(prefixes, ("blocks.0.attn.hook_pattern", previousOnly))[.., 1];
+        Assert.True(simplified.allclose(forcedLogits, atol: 1e-4));
+    }
+
+    [Fact]
+    public void Simplified_misses_carry_the_full_models_attention_split()
+    {
+        using var model = new HookedTransformer(TinyModels.Arena(seed: 4));
+        using var data = Data();
+        var result = SimplifiedModel.Evaluate(model, data.Trigrams);
+        Assert.Equal(277 - result.Simplified.Correct, result.Misses.Count);
+        Assert.All(result.Misses, m => Assert.Equal(1.0, m.AttentionToPrevious + m.AttentionToCurrent, 4));
+    }
+
+    [Fact]
+    public void Direct_logit_attribution_equals_ablating_the_mlp_through_hooks()
+    {
+        using var model = new HookedTransformer(TinyModels.Arena(seed: 5));
+        using var data = Data(50);
+        using var _ = no_grad();
+        var (_, cache) = model.RunWithCache(data.Tokens, "blocks.0.hook_mlp_out");
+        using (cache)
+        {
+            var mean = AttentionPathAccuracy.MeanMlpOut(cache["mlp_out", 0]);
+            Assert.True(mean.allclose(cache["mlp_out", 0][.., ..49].reshape(-1, 32).mean([0]), atol: 1e-6));
+            var result = AttentionPathAccuracy.Evaluate(model, data.Trigrams, mean);
+
+            var prefixes = data.Trigrams.Prefixes();
+            var zeroed = model.RunWithHooks(prefixes, ("blocks.0.hook_mlp_out", Ablation.Zero))[.., 1];
+            var meaned = model.RunWithHooks(prefixes, ("blocks.0.hook_mlp_out", Ablation.Mean(mean)))[.., 1];
+            Assert.Equal(TrigramAccuracy.FromLogits(data.Trigrams, zeroed), result.ResidMid, new AccuracyComparer());
+            Assert.Equal(TrigramAccuracy.FromLogits(data.Trigrams, meaned), result.ResidMidPlusMeanMlp, new AccuracyComparer());
+        }
+    }
+
+    [Fact]
+    public void Linearised_mlp_statistics_equal_a_brute_force_over_autograd_jacobians()
+    {
+        using var model = new HookedTransformer(TinyModels.Arena(seed: 6));
+        using var data = Data(6);
+        var tokens = data.Tokens[.., ..7];
+        using var _ = no_grad();
+        var (_, cache) = model.RunWithCache(tokens, "blocks.0.hook_resid_mid", "blocks.0.hook_mlp_out");
+        using (cache)
+        using (var result = LinearisedMlp.Evaluate(model, data.Trigrams, cache["resid_mid", 0], cache["mlp_out", 0]))
+        {
+            var j = MlpJacobian.ViaHooks(model, tokens, 0);                           // [6, 7, 32, 32]
+            var x = cache["resid_mid", 0];
+            var bias = cache["mlp_out", 0] - matmul(j, x.unsqueeze(-1)).squeeze(-1);
+            Assert.True(result.Mean.allclose(j.mean([0, 1]), atol: 1e-5));
+            Assert.True(result.Median.allclose(SortMedian(SortMedian(j, 0), 0), atol: 1e-5));
+            Assert.True(result.MedianBias.allclose(SortMedian(SortMedian(bias, 0), 0), atol: 1e-5));
+            Assert.Equal(42, result.Positions);
+        }
+    }
+
+    /// <summary>Lower median by sorting, independent of <see cref="Median"/>.</summary>
+    static Tensor SortMedian(Tensor t, long dim) => t.sort(dim, false, false).Values.select(dim, (t.shape[dim] - 1) / 2);
+
+    [Fact]
+    public void Token_pair_agreement_matches_a_brute_force_count()
+    {
+        using var model = new HookedTransformer(TinyModels.Arena(seed: 7));
+        using var data = Data();
+        var result = TokenPairAgreement.Evaluate(model, data.Trigrams, threshold: 0.05);
+        var map = QkScores.TokenPairMap(model, arange(75, dtype: ScalarType.Int64), 0, 0);
+        var prefixes = data.Trigrams.Trigrams.Select(t => (t.A, t.B)).ToHashSet();
+
+        int hot = 0, hotTrue = 0;
+        for (int b = 0; b < 75; b++)
+            for (int a = 0; a < 75; a++)
+                if (map[b, a].item<float>() >= 0.05) { hot++; if (prefixes.Contains((a, b))) hotTrue++; }
+        Assert.Equal(hot, result.HotSpots);
+        Assert.Equal(hotTrue, result.HotSpotsThatArePrefixes);
+        Assert.Equal(277 - result.PrefixesThatAreHot, result.Missed.Count);
+        var rows = data.Trigrams.Trigrams.Select(t => t.B).Distinct().ToList();
+        Assert.Equal(rows.Count(b => prefixes.Contains(((int)map[b].argmax().item<long>(), b))), result.RowsHottestKeyIsPrefix);
+    }
+
+    sealed class AccuracyComparer : IEqualityComparer<TrigramAccuracy>
+    {
+        public bool Equals(TrigramAccuracy? x, TrigramAccuracy? y) =>
+            x!.Correct == y!.Correct && x.Misses.SequenceEqual(y.Misses);
+        public int GetHashCode(TrigramAccuracy obj) => obj.Correct;
+    }
+}

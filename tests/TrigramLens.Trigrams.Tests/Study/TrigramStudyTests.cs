@@ -1,0 +1,84 @@
+using System.Text.Json;
+using TrigramLens.Checkpoints;
+using TrigramLens.Model;
+using TrigramLens.Testing;
+using TrigramLens.Trigrams.Study;
+
+namespace TrigramLens.Trigrams.Tests.Study;
+
+/// <summary>The whole study of ARENA's checkpoint against every number the published investigation reports.</summary>
+public sealed class TrigramStudyTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-study-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [ArenaCheckpointFact]
+    public void Study_of_ARENAs_checkpoint_reproduces_the_published_numbers_and_writes_its_report()
+    {
+        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint());
+        var stages = new List<StudyStage>();
+        var r = TrigramStudy.Run(model, "arena", new StudyOptions { OutputDirectory = _dir, Rows = 1 }, stages.Add);
+
+        // Will Snell, "Trigrams" (2024-12-04): accuracies as fractions of 277.
+        Assert.Equal(266, r.Metrics.TrigramAccuracy.Correct);            // 0.9602888086642599
+        Assert.Equal(219, r.SimplifiedModel.Accuracy.Correct);           // 0.7906137184115524
+        Assert.Equal(50, r.DirectLogitAttribution.ResidMid.Correct);     // 0.18050541516245489
+        Assert.Equal(69, r.DirectLogitAttribution.ResidMidWithMeanAblatedMlp.Correct);   // 0.2490974729241877
+        Assert.Equal(86, r.MlpJacobian.LinearisedAccuracy.Correct);      // 0.3104693140794224
+        Assert.All(new[] { r.Metrics.TrigramAccuracy, r.SimplifiedModel.Accuracy, r.MlpJacobian.LinearisedAccuracy }, a => Assert.Equal(277, a.Total));
+
+        // The post's list of simplified-model misses with the full model's attention at position 1.
+        Assert.Equal(58, r.SimplifiedModel.Misses.Count);
+        var missed = r.SimplifiedModel.Misses.ToDictionary(m => (m.A, m.B, m.C));
+        Assert.Equal(0.756, missed[(7, 42, 17)].AttentionToPrevious, 3);
+        Assert.Equal(0.687, missed[(59, 13, 73)].AttentionToPrevious, 3);
+        Assert.Equal(0.680, missed[(47, 13, 18)].AttentionToPrevious, 3);
+        Assert.Equal(0.998, missed[(23, 46, 4)].AttentionToCurrent, 3);
+        Assert.Contains((72, 72, 48), missed.Keys);
+        Assert.Contains((39, 12, 73), missed.Keys);
+
+        // The post's principal-angle cosines between W_O and W_in.
+        double[] published = [1.0000001192092896, 1.0, 0.9999998807907104, 0.9999998807907104, 0.9893388152122498, 0.9778618216514587,
+            0.9700286984443665, 0.9570831656455994, 0.8961935639381409, 0.8844886422157288, 0.7993403673171997, 0.745817244052887,
+            0.7342832088470459, 0.5622190237045288, 0.35370132327079773, 0.18341064453125];
+        Assert.Equal(published.Length, r.PrincipalAngles.Cosines.Length);
+        for (int i = 0; i < published.Length; i++) Assert.Equal(published[i], r.PrincipalAngles.Cosines[i], 4);
+
+        // ARENA's notebook, run by a participant: 5390 of 5629 in-data trigram completions predicted.
+        Assert.Equal((5390, 5629), (r.Attention.InContextCompletions.K, r.Attention.InContextCompletions.N));
+        Assert.True(r.MlpJacobian.AutogradCheck.MaxAbsDifference < 1e-5);
+        Assert.Equal(2500L * 50, r.MlpJacobian.Positions);
+        Assert.Equal(32, r.ResidualVariance.Variance.Length);
+
+        // Files: every figure, the JSON (parseable, stable keys) and the report.
+        Assert.Equal(TrigramStudy.StageCount, stages.Count);
+        Assert.All(r.Figures, f => Assert.True(new FileInfo(Path.Combine(_dir, f.File)).Length > 5_000, f.File));
+        StudyResultsJson.Write(Path.Combine(_dir, "results.json"), r);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")));
+        Assert.Equal(86, json.RootElement.GetProperty("mlp_jacobian").GetProperty("linearised_accuracy").GetProperty("correct").GetInt32());
+        Assert.Equal(58, json.RootElement.GetProperty("simplified_model").GetProperty("misses").GetArrayLength());
+        string html = StudyReport.Render(r);
+        foreach (var f in r.Figures) Assert.Contains($"src=\"{f.File}\"", html);
+        Assert.Contains("219 / 277", html);
+    }
+
+    [Fact]
+    public void Models_of_another_shape_are_refused_with_a_reason()
+    {
+        var deep = TinyModels.Deep(norm: NormalizationType.None);
+        Assert.Contains("1-layer", Assert.Throws<ArgumentException>(() => TrigramStudy.EnsureSupported(deep)).Message);
+        var ln = new HookedTransformerConfig(n_layers: 1, d_model: 8, n_ctx: 5, d_head: 4, d_vocab: 6);
+        Assert.Contains("LayerNorm", Assert.Throws<ArgumentException>(() => TrigramStudy.EnsureSupported(ln)).Message);
+    }
+
+    [Fact]
+    public void Study_runs_on_an_untrained_model_of_the_challenge_shape()
+    {
+        using var model = new HookedTransformer(TinyModels.Arena(seed: 1));
+        var r = TrigramStudy.Run(model, "random", new StudyOptions { OutputDirectory = _dir, AnalysisSize = 20, Rows = 1, JacobianCheckRows = 2, ExtraPrefixes = [[3, 4, 5]] });
+        Assert.Equal(StudyOptions.DefaultPrefixes.Count + 1, r.PredictionDistributions.Count);
+        Assert.Equal(20L * 50, r.MlpJacobian.Positions);
+        Assert.True(File.Exists(Path.Combine(_dir, "prediction-3-4-5.png")));
+    }
+}
