@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using TrigramLens.Checkpoints;
+using TrigramLens.Trigrams.Study;
+
+namespace TrigramLens.Cli.Commands;
+
+/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--prefix a,b,...]</c></summary>
+static class StudyCommand
+{
+    public static Command Build()
+    {
+        var model = CommonOptions.Model(required: false);
+        model.Description += "; without one, the default model is trained first";
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = "Directory for the figures, results.json and report.html",
+            DefaultValueFactory = _ => new DirectoryInfo("trigramlens-study"),
+        };
+        var seed = CommonOptions.Seed();
+        var rows = CommonOptions.Positive("--rows", "Analysis rows that get attention and token-QK figures", 3);
+        var prefixes = new Option<string[]>("--prefix")
+        {
+            Description = "Extra prefix whose next-token distribution is plotted, e.g. --prefix 3,14,15 (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        prefixes.Validators.Add(r =>
+        {
+            foreach (var p in r.GetValueOrDefault<string[]>() ?? [])
+                if (ParsePrefix(p) is null) r.AddError($"--prefix '{p}' must be comma-separated token ids, e.g. 1,74,72");
+        });
+
+        var command = new Command("study", "Run the whole trigram study and write figures, results.json and report.html")
+        {
+            model, output, seed, rows, prefixes,
+        };
+        command.SetAction(r =>
+        {
+            var options = new StudyOptions
+            {
+                OutputDirectory = r.GetValue(output)!.FullName,
+                Seed = r.GetValue(seed),
+                Rows = r.GetValue(rows),
+                ExtraPrefixes = (r.GetValue(prefixes) ?? []).Select(p => ParsePrefix(p)!).ToList(),
+            };
+            var clock = Stopwatch.StartNew();
+            var (transformer, source) = LoadOrTrain(r.GetValue(model), options);
+            using (transformer)
+            {
+                AnsiConsole.MarkupLine($"Studying [bold]{Markup.Escape(source)}[/] → {Markup.Escape(options.OutputDirectory)}");
+                var results = TrigramStudy.Run(transformer, source, options, stage =>
+                    AnsiConsole.MarkupLine($"  [green]✓[/] [[{stage.Index}/{stage.Count}]] {Markup.Escape(stage.Name)} [grey]({stage.Elapsed.TotalSeconds:F2} s)[/]"));
+                StudyResultsJson.Write(Path.Combine(options.OutputDirectory, "results.json"), results);
+                StudyReport.Write(Path.Combine(options.OutputDirectory, "report.html"), results);
+                RenderSummary(results, options.OutputDirectory, clock.Elapsed);
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    static (TrigramLens.Model.HookedTransformer model, string source) LoadOrTrain(FileInfo? path, StudyOptions options)
+    {
+        if (path is not null) return (ModelCheckpoint.Load(path.FullName), path.FullName);
+        throw new ArgumentException("training the default model is not available yet: pass --model PATH");
+    }
+
+    internal static int[]? ParsePrefix(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var tokens = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], out tokens[i]) || tokens[i] < 0) return null;
+        return tokens.Length > 0 ? tokens : null;
+    }
+
+    static void RenderSummary(StudyResults r, string directory, TimeSpan elapsed)
+    {
+        var table = new Table().AddColumn("result").AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("model trigram accuracy", r.Metrics.TrigramAccuracy.ToString());
+        table.AddRow("mean correct probability", $"{r.Metrics.MeanCorrectProbability:F4}");
+        table.AddRow("loss (as fraction)", $"{r.Metrics.Loss:F4} ({r.Metrics.LossAsFraction:F4})");
+        table.AddRow("previous-token attention at prefixes (median)", $"{r.Attention.PreviousTokenAttention.Median:F3}");
+        table.AddRow("token-pair map: hottest key is a prefix", r.TokenPairMap.RowsWhoseHottestKeyIsAPrefix.ToString());
+        table.AddRow("simplified model accuracy", r.SimplifiedModel.Accuracy.ToString());
+        table.AddRow("DLA of resid_mid", r.DirectLogitAttribution.ResidMid.ToString());
+        table.AddRow("DLA + mean-ablated MLP", r.DirectLogitAttribution.ResidMidWithMeanAblatedMlp.ToString());
+        table.AddRow("linearised MLP accuracy", r.MlpJacobian.LinearisedAccuracy.ToString());
+        table.AddRow("principal angles with cos θ > 0.9", $"{r.PrincipalAngles.DimensionsAbove09} / {r.PrincipalAngles.Cosines.Length}");
+        table.AddRow("resid_mid variance max / min", $"{r.ResidualVariance.MaxOverMin:F2}");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"Wrote {r.Figures.Count} figures, results.json and [bold]{Markup.Escape(Path.Combine(directory, "report.html"))}[/] in {elapsed.TotalSeconds:F1} s.");
+    }
+}
