@@ -31,7 +31,8 @@ public static class StudyNarrative
         string driver = q.TokenScoreStd > q.PositionalScoreStd
             ? $"token scores vary {F(q.TokenScoreStd / q.PositionalScoreStd, 1)}× as much as positional ones, so token identity, more than position, decides where the head looks"
             : $"positional scores vary {F(q.PositionalScoreStd / q.TokenScoreStd, 1)}× as much as token ones, so position dominates where the head looks";
-        return $"From position alone, {q.PositionalPrefersPrevious.K} of {q.PositionalPrefersPrevious.N} query positions score the previous position highest; {driver}.";
+        return $"From position alone, {q.PositionalPrefersCurrent.K} of {q.PositionalPrefersCurrent.N} query positions score themselves highest and " +
+               $"{q.PositionalPrefersPrevious.K} the previous position; {driver}.";
     }
 
     public static string TokenPairs(TokenPairMapResults t) =>

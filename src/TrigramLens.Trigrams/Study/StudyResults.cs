@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TrigramLens.Model;
 using TrigramLens.Trigrams.Evaluation;
 
@@ -34,8 +35,11 @@ public sealed record HeadlineMetrics(TrigramAccuracy TrigramAccuracy, double Mea
 /// <param name="PreviousTokenAttention">attention from the second token of every in-data trigram prefix to the first</param>
 public sealed record AttentionResults(IReadOnlyList<int> Rows, Count InContextCompletions, Distribution PreviousTokenAttention);
 
-/// <param name="PositionalPrefersPrevious">query positions ≥ 1 whose highest positional score (over keys ≤ query) is the previous position</param>
-public sealed record QkResults(Count PositionalPrefersPrevious, double PositionalScoreStd, double TokenScoreStd);
+/// <param name="PositionalPrefersCurrent">query positions ≥ 1 whose highest positional score (over keys ≤ query) is their own position</param>
+/// <param name="PositionalPrefersPrevious">… is the previous position</param>
+/// <param name="PositionalScoreStd">spread of positional scores over the causal (key ≤ query) half</param>
+/// <param name="TokenScoreStd">spread of token-only scores over the causal half, analysis row 0</param>
+public sealed record QkResults(Count PositionalPrefersCurrent, Count PositionalPrefersPrevious, double PositionalScoreStd, double TokenScoreStd);
 
 public sealed record TokenPairMapResults(
     int FigureTokens, int Vocabulary, Count RowsWhoseHottestKeyIsAPrefix, double Threshold, int HotSpots,
@@ -57,7 +61,8 @@ public sealed record MlpJacobianResults(long Positions, float[][] Mean, float[][
 
 public sealed record JacobianCheck(int Rows, double MaxAbsDifference);
 
-public sealed record PrincipalAngleResults(float[] Cosines, double[] AnglesDegrees, int DimensionsAbove09);
+public sealed record PrincipalAngleResults(float[] Cosines, double[] AnglesDegrees,
+    [property: JsonPropertyName("dimensions_above_0_9")] int DimensionsAbove09);
 
 public sealed record ResidualVarianceResults(float[] Variance, double Min, double Max, double MaxOverMin);
 
@@ -71,4 +76,6 @@ public sealed record Count(long K, long N)
 }
 
 /// <summary>Summary of a sample of values.</summary>
-public sealed record Distribution(long N, double Mean, double Median, double FractionAbove09, double FractionBelow05);
+public sealed record Distribution(long N, double Mean, double Median,
+    [property: JsonPropertyName("fraction_above_0_9")] double FractionAbove09,
+    [property: JsonPropertyName("fraction_below_0_5")] double FractionBelow05);

@@ -207,12 +207,16 @@ public sealed class TrigramStudy
             }, $"qk-token-row{row}.png", "qk", $"Pre-softmax scores from token embeddings alone, row {row}", 860, 760);
         }
 
-        // Does position alone already point at the previous token?
-        int prefersPrevious = 0;
+        // Where does position alone point a query: at itself, at the previous token, or further back?
+        int prefersCurrent = 0, prefersPrevious = 0;
         for (int q = 1; q < nCtx; q++)
-            if (positional[q, ..(q + 1)].argmax().item<long>() == q - 1) prefersPrevious++;
+        {
+            long best = positional[q, ..(q + 1)].argmax().item<long>();
+            if (best == q) prefersCurrent++;
+            else if (best == q - 1) prefersPrevious++;
+        }
         var lower = positional.masked_select(ones(nCtx, nCtx, ScalarType.Bool).tril());
-        return new QkResults(new Count(prefersPrevious, nCtx - 1), lower.std().item<float>(), tokenStd);
+        return new QkResults(new Count(prefersCurrent, nCtx - 1), new Count(prefersPrevious, nCtx - 1), lower.std().item<float>(), tokenStd);
     }
 
     // ---- 3. Token-pair map ------------------------------------------------------------------------------

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using TrigramLens.Testing;
+
+namespace TrigramLens.Cli.Tests.Commands;
+
+[Collection("Console")]
+public sealed class StudyCommandTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-cli-study-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [ArenaCheckpointFact]
+    public void Study_of_a_checkpoint_writes_report_results_and_figures()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("study", "--model", ReferenceData.RequireArenaCheckpoint(), "--out", _dir, "--rows", "1", "--prefix", "3,14,15");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("[12/12]", stdout);
+        Assert.Contains("266 / 277", stdout);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")));
+        var figures = json.RootElement.GetProperty("figures").EnumerateArray().Select(f => f.GetProperty("file").GetString()!).ToList();
+        Assert.Contains("prediction-3-14-15.png", figures);
+        Assert.All(figures, f => Assert.True(File.Exists(Path.Combine(_dir, f)), f));
+        Assert.Contains("<h2>8. MLP Jacobians</h2>", File.ReadAllText(Path.Combine(_dir, "report.html")));
+    }
+
+    [Theory]
+    [InlineData("--prefix", "1,x")]
+    [InlineData("--rows", "0")]
+    public void Bad_study_arguments_are_usage_errors(string option, string value)
+    {
+        var (code, _, stderr) = CliRunner.Run("study", option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(option, stderr);
+    }
+}
