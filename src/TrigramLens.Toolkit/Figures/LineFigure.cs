@@ -21,7 +21,7 @@ public sealed class LineFigure : IFigure
         foreach (var series in Lines)
         {
             var scatter = plot.Add.Scatter(series.X.ToArray(), series.Y.ToArray());
-            scatter.LegendText = series.Name;
+            if (Lines.Count + References.Count > 1) scatter.LegendText = series.Name;
             scatter.MarkerSize = series.X.Count > 60 ? 0 : 5;
             scatter.LineWidth = 2;
         }
@@ -29,6 +29,7 @@ public sealed class LineFigure : IFigure
         {
             var line = plot.Add.HorizontalLine(y, 1, Colors.Gray, LinePattern.Dashed);
             line.LegendText = label;
+            line.LabelText = label;
         }
         if (Lines.Count + References.Count > 1) plot.ShowLegend(Alignment.LowerLeft);
         if (YRange is var (min, max)) plot.Axes.SetLimitsY(min, max);

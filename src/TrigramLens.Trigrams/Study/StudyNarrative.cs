@@ -1,4 +1,5 @@
 using System.Globalization;
+using TrigramLens.Trigrams.Evaluation;
 
 namespace TrigramLens.Trigrams.Study;
 
@@ -28,11 +29,11 @@ public static class StudyNarrative
 
     public static string Qk(QkResults q)
     {
-        string driver = q.TokenScoreStd > q.PositionalScoreStd
-            ? $"token scores vary {F(q.TokenScoreStd / q.PositionalScoreStd, 1)}× as much as positional ones, so token identity, more than position, decides where the head looks"
-            : $"positional scores vary {F(q.PositionalScoreStd / q.TokenScoreStd, 1)}× as much as token ones, so position dominates where the head looks";
+        string decides = Math.Abs(q.PositionalCurrentOverPrevious) < q.TokenScoreStd
+            ? $"smaller than the spread of token-only scores ({F(q.TokenScoreStd, 1)}), so which of the two the head picks is decided by the tokens"
+            : $"larger than the spread of token-only scores ({F(q.TokenScoreStd, 1)}), so position alone mostly decides between them";
         return $"From position alone, {q.PositionalPrefersCurrent.K} of {q.PositionalPrefersCurrent.N} query positions score themselves highest and " +
-               $"{q.PositionalPrefersPrevious.K} the previous position; {driver}.";
+               $"{q.PositionalPrefersPrevious.K} the previous position. Position favours the current over the previous token by {F(q.PositionalCurrentOverPrevious, 1)} on average, {decides}.";
     }
 
     public static string TokenPairs(TokenPairMapResults t) =>
@@ -44,11 +45,16 @@ public static class StudyNarrative
     public static string Predictions(IReadOnlyList<PredictionDistribution> d)
     {
         var withCompletion = d.Where(x => x.TrigramCompletion is not null).ToList();
-        var confident = withCompletion.Count(x => x.CompletionProbability > 0.5);
+        int confident = withCompletion.Count(x => x.CompletionProbability > 0.5);
+        int ranked = withCompletion.Count(x => x.Top[0].Token == x.TrigramCompletion);
         var without = d.Where(x => x.TrigramCompletion is null).ToList();
-        var strayPeaks = without.Count(x => x.Top[0].Probability > 0.2);
-        return $"Of {withCompletion.Count} prefixes that end in a trigram prefix, {confident} give the completion more than half the probability. " +
-               $"Of {without.Count} that do not, {strayPeaks} still put more than 0.2 on one token — the model guesses from the last token alone when the pair is not a trigram.";
+        int lastToken = without.Count(x => x.TopCompletesLastToken);
+        double peak = without.Count == 0 ? 0 : without.Max(x => x.Top[0].Probability);
+        string first = $"Of {withCompletion.Count} prefixes that end in a trigram prefix, the completion ranks first after {ranked} and gets more than half the probability after {confident}.";
+        if (without.Count == 0) return first;
+        return first + $" Of {without.Count} that do not, {lastToken} still rank first a completion of some trigram ending in their last token " +
+               $"(highest probability {F(peak)}): " +
+               (lastToken * 2 > without.Count ? "the model falls back on the last token alone, weakly." : "away from trigrams the model stays close to uniform.");
     }
 
     public static string Simplified(SimplifiedModelResults s)
@@ -56,18 +62,23 @@ public static class StudyNarrative
         int currentHeavy = s.Misses.Count(m => m.AttentionToCurrent > 0.5);
         return $"The simplified model (OV of the first token plus the second token's embedding, through the MLP) completes {s.Accuracy.Correct} of {s.Accuracy.Total} " +
                $"against the full model's {s.FullModelAccuracy.Correct}. In {currentHeavy} of its {s.Misses.Count} misses the full model attends mostly to the current token, " +
-               "where the simplification's assumption of full attention to the previous token does not hold.";
+               $"where the simplification does not apply; the other {s.Misses.Count - currentHeavy} are failures of the shortcut itself.";
     }
 
-    public static string DirectLogits(DirectLogitAttributionResults d) =>
-        $"Unembedding resid_mid directly completes {d.ResidMid.Correct} of {d.ResidMid.Total} trigrams; with the MLP replaced by its mean output, {d.ResidMidWithMeanAblatedMlp.Correct}. " +
-        "The attention path alone carries only part of the answer: the MLP's input-dependent computation does most of the work.";
+    public static string DirectLogits(DirectLogitAttributionResults d, TrigramAccuracy full)
+    {
+        double share = full.Correct == 0 ? 0 : (double)d.ResidMidWithMeanAblatedMlp.Correct / full.Correct;
+        return $"Unembedding resid_mid directly completes {d.ResidMid.Correct} of {d.ResidMid.Total} trigrams; with the MLP replaced by its mean output, {d.ResidMidWithMeanAblatedMlp.Correct}, " +
+               $"{Pct(share)} of what the full model completes. " +
+               (share < 0.5 ? "The attention path alone carries a minority of the answers: the MLP's input-dependent computation does most of the work."
+                            : "The attention path alone carries most of the answers; the MLP refines them.");
+    }
 
     public static string Jacobians(MlpJacobianResults j, DirectLogitAttributionResults d) =>
         $"Linearising the MLP around its median Jacobian and median bias completes {j.LinearisedAccuracy.Correct} of {j.LinearisedAccuracy.Total} " +
         $"(a constant MLP gets {d.ResidMidWithMeanAblatedMlp.Correct}): " +
         (j.LinearisedAccuracy.Correct > 2 * d.ResidMidWithMeanAblatedMlp.Correct ? "a linear map captures much of the MLP." : "a single linear map recovers little, so the MLP is strongly non-linear on this task.") +
-        $" Closed-form and autograd Jacobians agree to {j.AutogradCheck.MaxAbsDifference.ToString("E1", C)} on {j.AutogradCheck.Rows} rows.";
+        $" Closed-form and autograd Jacobians agree to {j.AutogradCheck.MaxAbsDifference.ToString("0.0e+0", C)} on {j.AutogradCheck.Rows} rows.";
 
     public static string Angles(PrincipalAngleResults a, int forced) =>
         $"{a.DimensionsAbove09} of {a.Cosines.Length} principal directions of the head's output and the MLP's input have cos θ > 0.9 " +

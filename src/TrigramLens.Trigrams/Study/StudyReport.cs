@@ -57,7 +57,7 @@ public static class StudyReport
         h.Append("</table>");
 
         h.Append("<h2>7. Direct logit attribution of the attention path</h2>")
-         .Append($"<p class=\"note\">{E(StudyNarrative.DirectLogits(r.DirectLogitAttribution))}</p>");
+         .Append($"<p class=\"note\">{E(StudyNarrative.DirectLogits(r.DirectLogitAttribution, r.Metrics.TrigramAccuracy))}</p>");
         Section(h, "8. MLP Jacobians", StudyNarrative.Jacobians(r.MlpJacobian, r.DirectLogitAttribution), r, "mlp_jacobian");
         int forced = Math.Max(0, m.d_head + m.d_mlp - m.d_model);
         Section(h, "10. Principal angles", StudyNarrative.Angles(r.PrincipalAngles, forced), r, "principal_angles");
@@ -89,7 +89,8 @@ public static class StudyReport
         var figures = r.Figures.Where(f => f.Section == section).ToList();
         if (figures.Count == 0) return;
         h.Append(figures.Count > 1 ? "<div class=\"grid\">" : "<div>");
-        foreach (var f in figures) h.Append($"<figure><img src=\"{E(f.File)}\" alt=\"{E(f.Caption)}\"><figcaption class=\"small\">{E(f.Caption)}</figcaption></figure>");
+        foreach (var f in figures)
+            h.Append($"<figure><a href=\"{E(f.File)}\"><img src=\"{E(f.File)}\" alt=\"{E(f.Caption)}\"></a><figcaption class=\"small\">{E(f.Caption)}</figcaption></figure>");
         h.Append("</div>");
     }
 

@@ -37,16 +37,21 @@ public sealed record AttentionResults(IReadOnlyList<int> Rows, Count InContextCo
 
 /// <param name="PositionalPrefersCurrent">query positions ≥ 1 whose highest positional score (over keys ≤ query) is their own position</param>
 /// <param name="PositionalPrefersPrevious">… is the previous position</param>
+/// <param name="PositionalCurrentOverPrevious">mean over queries ≥ 1 of the positional score of the current position minus
+/// that of the previous one: how much position alone favours staying over looking back</param>
 /// <param name="PositionalScoreStd">spread of positional scores over the causal (key ≤ query) half</param>
 /// <param name="TokenScoreStd">spread of token-only scores over the causal half, analysis row 0</param>
-public sealed record QkResults(Count PositionalPrefersCurrent, Count PositionalPrefersPrevious, double PositionalScoreStd, double TokenScoreStd);
+public sealed record QkResults(Count PositionalPrefersCurrent, Count PositionalPrefersPrevious, double PositionalCurrentOverPrevious,
+    double PositionalScoreStd, double TokenScoreStd);
 
 public sealed record TokenPairMapResults(
     int FigureTokens, int Vocabulary, Count RowsWhoseHottestKeyIsAPrefix, double Threshold, int HotSpots,
     double Precision, double Recall, Count PrefixesAmongRowTop, IReadOnlyList<MissedPair> MissedPairs);
 
+/// <param name="TopCompletesLastToken">the most probable token completes some trigram whose second token is the prefix's
+/// last token: the model leaning on the last token alone</param>
 public sealed record PredictionDistribution(int[] Prefix, int? TrigramCompletion, double? CompletionProbability,
-    IReadOnlyList<TokenProbability> Top, string Figure);
+    IReadOnlyList<TokenProbability> Top, bool TopCompletesLastToken, string Figure);
 
 public sealed record TokenProbability(int Token, double Probability);
 

@@ -209,14 +209,17 @@ public sealed class TrigramStudy
 
         // Where does position alone point a query: at itself, at the previous token, or further back?
         int prefersCurrent = 0, prefersPrevious = 0;
+        double currentOverPrevious = 0;
         for (int q = 1; q < nCtx; q++)
         {
+            currentOverPrevious += (positional[q, q] - positional[q, q - 1]).item<float>() / (nCtx - 1);
             long best = positional[q, ..(q + 1)].argmax().item<long>();
             if (best == q) prefersCurrent++;
             else if (best == q - 1) prefersPrevious++;
         }
         var lower = positional.masked_select(ones(nCtx, nCtx, ScalarType.Bool).tril());
-        return new QkResults(new Count(prefersCurrent, nCtx - 1), new Count(prefersPrevious, nCtx - 1), lower.std().item<float>(), tokenStd);
+        return new QkResults(new Count(prefersCurrent, nCtx - 1), new Count(prefersPrevious, nCtx - 1), currentOverPrevious,
+            lower.std().item<float>(), tokenStd);
     }
 
     // ---- 3. Token-pair map ------------------------------------------------------------------------------
@@ -263,7 +266,8 @@ public sealed class TrigramStudy
                 LabelTop = 3,
             }, file, "prediction_distributions", $"Prediction after [{name}]", 800, 360);
             var top = probabilities.Select((p, t) => new TokenProbability(t, p)).OrderByDescending(x => x.Probability).Take(5).ToList();
-            results.Add(new PredictionDistribution(prefix, completion, completion is int k ? probabilities[k] : null, top, file));
+            bool lastTokenGuess = trigrams.Trigrams.Any(t => t.B == prefix[^1] && t.C == top[0].Token);
+            results.Add(new PredictionDistribution(prefix, completion, completion is int k ? probabilities[k] : null, top, lastTokenGuess, file));
         }
         return results;
     }
@@ -325,7 +329,7 @@ public sealed class TrigramStudy
         Queue(new LineFigure
         {
             Lines = [new("cos θ", Enumerable.Range(0, cosines.Length).Select(i => (double)i).ToList(), clipped)],
-            Title = "Principal angles between the head's write subspace (W_O) and the MLP's read subspace (W_in)",
+            Title = "Principal angles: what the head writes (W_O) vs what the MLP reads (W_in)",
             XLabel = "principal direction", YLabel = "cos θ", YRange = (0, 1.05),
         }, "principal-angles.png", "principal_angles", "cos θ per principal direction", 800, 420);
         return new PrincipalAngleResults(cosines, clipped.Select(c => Math.Acos(c) * 180 / Math.PI).ToArray(), cosines.Count(c => c > 0.9));
