@@ -12,6 +12,8 @@ public static class TorchRuntime
     static readonly Lock Gate = new();
     static bool _loaded;
 
+    const string Advice = "Rebuild with `dotnet build` so the native libraries are placed (and patched for this system) beside the program.";
+
     /// <summary>Loads the native libtorch backend once; throws <see cref="TorchRuntimeException"/> if it cannot.</summary>
     public static void EnsureLoaded()
     {
@@ -19,44 +21,63 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_loaded) return;
+            string? library = Preload();
+            var (stdout, stderr) = (Console.Out, Console.Error);
             try
             {
+                // On failure TorchSharp narrates its search (and copies files) on the console; our error says it in a line.
+                Console.SetOut(TextWriter.Null);
+                Console.SetError(TextWriter.Null);
                 torch.InitializeDeviceType(DeviceType.CPU);
             }
             catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException
                                            or EntryPointNotFoundException or BadImageFormatException)
             {
-                throw new TorchRuntimeException(
-                    $"libtorch could not be loaded ({LoaderReason()}). " +
-                    "Rebuild with `dotnet build` so the native libraries are placed and patched for this system.", e);
+                string reason = library is null && OperatingSystem.IsLinux()
+                    ? $"libLibTorchSharp.so is not under {Path.Combine(AppContext.BaseDirectory, "runtimes")}"
+                    : FirstLine(e.GetBaseException().Message);
+                throw new TorchRuntimeException($"libtorch could not be loaded ({reason}). {Advice}", e);
+            }
+            finally
+            {
+                Console.SetOut(stdout);
+                Console.SetError(stderr);
             }
             _loaded = true;
         }
     }
 
-    /// <summary>The dynamic loader's own reason, found by loading the library where the build puts it.</summary>
-    static string LoaderReason()
+    /// <summary>
+    /// Loads libLibTorchSharp from where the build puts it, so a failure reports the dynamic loader's own reason
+    /// (a missing file or symbol version) instead of TorchSharp's fallback search. Returns the path loaded, if any.
+    /// </summary>
+    static string? Preload()
     {
+        if (!OperatingSystem.IsLinux()) return null;
         string baseDir = AppContext.BaseDirectory;
-        string[] candidates =
-        [
+        string? path = new[]
+        {
             Path.Combine(baseDir, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", "libLibTorchSharp.so"),
             Path.Combine(baseDir, "runtimes", "linux-x64", "native", "libLibTorchSharp.so"),
             Path.Combine(baseDir, "libLibTorchSharp.so"),
-        ];
-        string? path = candidates.FirstOrDefault(File.Exists);
-        if (path is null) return "libLibTorchSharp.so is missing from " + baseDir;
+        }.FirstOrDefault(File.Exists);
+        if (path is null) return null;   // an unusual layout: let TorchSharp search
         try
         {
-            NativeLibrary.Free(NativeLibrary.Load(path));
-            return "libLibTorchSharp.so loads, but a libtorch dependency does not";
+            NativeLibrary.Load(path);
+            return path;
         }
         catch (DllNotFoundException e)
         {
-            // The first line of the loader's message names the missing file or symbol version.
-            return e.Message.Split('\n', 2)[0].Trim();
+            throw new TorchRuntimeException($"libtorch could not be loaded from {path}: {LoaderReason(e.Message)}. {Advice}", e);
         }
     }
+
+    /// <summary>.NET puts dlerror's text on the last line of its message.</summary>
+    static string LoaderReason(string message) =>
+        message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? message;
+
+    static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }
 
 /// <summary>The native tensor engine is missing or cannot be loaded on this machine.</summary>
