@@ -11,7 +11,15 @@ public sealed class HookPoint : nn.Module<Tensor, Tensor>
 {
     readonly List<Registration> _hooks = [];
 
-    public HookPoint() : base(nameof(HookPoint)) { }
+    // Hook points are the first modules a model creates (field initialisers run before constructors), so libtorch is
+    // loaded here, where a failure still gets TorchRuntime's one-line error.
+    public HookPoint() : base(LoadedName()) { }
+
+    static string LoadedName()
+    {
+        Runtime.TorchRuntime.EnsureLoaded();
+        return nameof(HookPoint);
+    }
 
     /// <summary>The full TransformerLens name, e.g. <c>blocks.0.attn.hook_pattern</c>; set by the owning model.</summary>
     public string Name { get; internal set; } = "";
@@ -31,6 +39,13 @@ public sealed class HookPoint : nn.Module<Tensor, Tensor>
 
     public void RemoveHooks(bool includingPermanent = false) =>
         _hooks.RemoveAll(r => includingPermanent || !r.Permanent);
+
+    /// <summary>
+    /// Runs the hook point on an activation that aliases other data (a view of a weight, or one tensor fed to several
+    /// hook points): hooks get their own copy, as in TransformerLens, so an in-place edit changes only this activation.
+    /// Unhooked, no copy is made.
+    /// </summary>
+    public Tensor CallShared(Tensor shared) => call(HasHooks ? shared.clone() : shared);
 
     public override Tensor forward(Tensor activation)
     {

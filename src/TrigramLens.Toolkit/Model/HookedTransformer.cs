@@ -50,7 +50,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         InitWeights();
     }
 
-    /// <summary>Every hook point by its full TransformerLens name, in forward order.</summary>
+    /// <summary>Every hook point by its full TransformerLens name (in registration order, not firing order).</summary>
     public IReadOnlyDictionary<string, HookPoint> HookPoints => _hookPoints;
 
     /// <summary>
@@ -73,7 +73,8 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     {
         tokens = CheckTokens(tokens);
         if (hook_tokens is not null) tokens = hook_tokens.call(tokens);
-        var residual = hook_embed.call(embed.call(tokens)) + hook_pos_embed.call(pos_embed.call(tokens));
+        // pos_embed returns a view of W_pos: a hook editing it in place must not write into the weight.
+        var residual = hook_embed.call(embed.call(tokens)) + hook_pos_embed.CallShared(pos_embed.call(tokens));
         foreach (var block in blocks) residual = block.call(residual);
         if (ln_final is not null) residual = ln_final.call(residual);
         return unembed.call(residual);
@@ -118,8 +119,11 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// <summary>
     /// Attaches hooks for the lifetime of the returned scope: <c>using (model.Hooks(("blocks.0.hook_mlp_out", Ablation.Zero))) ...</c>
     /// </summary>
-    public HookHandle Hooks(params (string name, HookFunction hook)[] hooks) =>
-        HookHandle.Combine(hooks.Select(h => AddHook(h.name, h.hook)).ToList());
+    public HookHandle Hooks(params (string name, HookFunction hook)[] hooks)
+    {
+        var points = hooks.Select(h => GetHookPoint(h.name)).ToList();   // every name checked before anything is attached
+        return HookHandle.Combine(points.Zip(hooks, (point, h) => point.AddHook(h.hook)).ToList());
+    }
 
     /// <summary>Removes every non-permanent hook (and permanent ones too if asked).</summary>
     public void ResetHooks(bool includingPermanent = false)

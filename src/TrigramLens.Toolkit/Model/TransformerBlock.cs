@@ -55,10 +55,10 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         Tensor attnOut;
         if (_cfg.use_split_qkv_input)
         {
-            var perHead = residPre.unsqueeze(2).expand(-1, -1, _cfg.n_heads, -1);
-            var q = hook_q_input!.call(perHead);
-            var k = hook_k_input!.call(perHead);
-            var v = hook_v_input!.call(perHead);
+            var perHead = residPre.unsqueeze(2).expand(-1, -1, _cfg.n_heads, -1);   // a view, shared by all three
+            var q = hook_q_input!.CallShared(perHead);
+            var k = hook_k_input!.CallShared(perHead);
+            var v = hook_v_input!.CallShared(perHead);
             attnOut = attn.call(Normalize1(q), Normalize1(k), Normalize1(v));
         }
         else

@@ -114,6 +114,41 @@ public class HookTests
     }
 
     [Fact]
+    public void A_bad_name_among_scoped_hooks_attaches_none_of_them()
+    {
+        using var model = Model();
+        int calls = 0;
+        Assert.Throws<ArgumentException>(() => model.RunWithHooks(Tokens, ("hook_embed", (_, _) => { calls++; return null; }), ("blocks.0.hook_nonsense", (_, _) => null)));
+        model.call(Tokens);
+        Assert.Equal(0, calls);
+        Assert.All(model.HookPoints.Values, h => Assert.False(h.HasHooks));
+    }
+
+    [Fact]
+    public void In_place_edits_in_a_hook_change_only_that_activation()
+    {
+        using var model = new HookedTransformer(TinyModels.Arena());
+        using var _ = no_grad();
+        var weightBefore = model.W_pos.clone();
+        var (_, clean) = model.RunWithCache(Tokens.view(1, -1)[.., ..7], "blocks.0.hook_k_input", "blocks.0.hook_resid_pre");
+        HookFunction zeroInPlace = (a, _) => { a.zero_(); return a; };
+        var (_, edited) = RunWithHooksAndCache(model, Tokens.view(1, -1)[.., ..7], ("blocks.0.hook_q_input", zeroInPlace), ("hook_pos_embed", zeroInPlace));
+        using (clean)
+        using (edited)
+        {
+            Assert.True(model.W_pos.Equals(weightBefore), "an in-place edit of hook_pos_embed wrote into W_pos");
+            Assert.True(edited["k_input", 0].Equals(edited["resid_pre", 0].unsqueeze(2)), "k_input must not see q_input's edit");
+            Assert.False(edited["resid_pre", 0].Equals(clean["resid_pre", 0]), "zeroed positional embeddings must change resid_pre");
+        }
+    }
+
+    static (Tensor, ActivationCache) RunWithHooksAndCache(HookedTransformer model, Tensor tokens, params (string, HookFunction)[] hooks)
+    {
+        using var scope = model.Hooks(hooks);
+        return model.RunWithCache(tokens, "blocks.0.hook_k_input", "blocks.0.hook_resid_pre");
+    }
+
+    [Fact]
     public void Permanent_hooks_survive_reset_unless_asked()
     {
         using var model = Model();
