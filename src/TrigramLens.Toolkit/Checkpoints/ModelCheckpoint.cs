@@ -43,8 +43,16 @@ public static class ModelCheckpoint
         try
         {
             var model = new HookedTransformer(config);
-            StateDictLoader.Load(model, loaded, $"'{path}'");
-            return model;
+            try
+            {
+                StateDictLoader.Load(model, loaded, $"'{path}'");
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
         }
         finally
         {

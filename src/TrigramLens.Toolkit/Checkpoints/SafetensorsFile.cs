@@ -82,16 +82,25 @@ public static class SafetensorsFile
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, node) in header)
         {
-            if (key == "__metadata__")
+            try
             {
-                foreach (var (mk, mv) in node?.AsObject() ?? []) metadata[mk] = mv?.GetValue<string>() ?? "";
-                continue;
+                if (key == "__metadata__")
+                {
+                    foreach (var (mk, mv) in node?.AsObject() ?? []) metadata[mk] = mv?.GetValue<string>() ?? "";
+                    continue;
+                }
+                var offsets = node?["data_offsets"]?.AsArray();
+                if (offsets is null || offsets.Count != 2) throw Invalid(path, $"tensor '{key}' has no data_offsets");
+                long start = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
+                if (start < 0 || end < start) throw Invalid(path, $"tensor '{key}' has data_offsets [{start}, {end}]");
+                if (end > dataLength)
+                    throw Invalid(path, $"tensor '{key}' ends at byte {end} but the data section holds {dataLength} bytes (truncated?)");
             }
-            var offsets = node?["data_offsets"]?.AsArray();
-            if (offsets is null || offsets.Count != 2) throw Invalid(path, $"tensor '{key}' has no data_offsets");
-            long end = offsets[1]!.GetValue<long>();
-            if (end > dataLength)
-                throw Invalid(path, $"tensor '{key}' ends at byte {end} but the data section holds {dataLength} bytes (truncated?)");
+            catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+            {
+                // A field of the wrong JSON type: name the entry rather than the parser's internals.
+                throw Invalid(path, $"header entry '{key}' is malformed");
+            }
         }
         return metadata;
     }

@@ -6,9 +6,11 @@ namespace TrigramLens.Figures;
 /// <summary>Shared figure plumbing: atomic PNG writes, and tensors to plot data.</summary>
 public static class Figure
 {
+    /// <summary>Renders <paramref name="plot"/> to a PNG file atomically and disposes it.</summary>
     public static void Save(Plot plot, string path, int width, int height)
     {
-        byte[] png = plot.GetImageBytes(width, height, ImageFormat.Png);
+        byte[] png;
+        using (plot) png = plot.GetImageBytes(width, height, ImageFormat.Png);
         AtomicFile.WriteAllBytes(path, png);
     }
 

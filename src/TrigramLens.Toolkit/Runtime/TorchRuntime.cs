@@ -35,7 +35,7 @@ public static class TorchRuntime
             {
                 string reason = library is null && OperatingSystem.IsLinux()
                     ? $"libLibTorchSharp.so is not under {Path.Combine(AppContext.BaseDirectory, "runtimes")}"
-                    : FirstLine(e.GetBaseException().Message);
+                    : LoaderReason(e.GetBaseException().Message);
                 throw new TorchRuntimeException($"libtorch could not be loaded ({reason}). {Advice}", e);
             }
             finally
@@ -73,11 +73,9 @@ public static class TorchRuntime
         }
     }
 
-    /// <summary>.NET puts dlerror's text on the last line of its message.</summary>
+    /// <summary>.NET puts dlerror's text on the last line of its message; for other errors that is the gist too.</summary>
     static string LoaderReason(string message) =>
         message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? message;
-
-    static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }
 
 /// <summary>The native tensor engine is missing or cannot be loaded on this machine.</summary>
