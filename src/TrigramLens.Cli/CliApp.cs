@@ -11,6 +11,7 @@ public static class CliApp
 {
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
+    public const int ExitInternal = 3;
 
     public static RootCommand BuildRoot() => new("TrigramLens: mechanistic interpretability of ARENA's trigram transformer, in .NET.")
     {
@@ -42,14 +43,23 @@ public static class CliApp
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (IsUserFacing(e))
+        catch (Exception e)
         {
-            Console.Error.WriteLine($"trigramlens: {e.Message}");
-            return ExitFailure;
+            var error = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e;
+            if (IsUserFacing(error))
+            {
+                Console.Error.WriteLine($"trigramlens: {error.Message}");
+                return ExitFailure;
+            }
+            // A bug or a libtorch failure: still one line, with the full trace on request.
+            Console.Error.WriteLine(Environment.GetEnvironmentVariable("TRIGRAMLENS_DEBUG") == "1"
+                ? $"trigramlens: internal error: {error}"
+                : $"trigramlens: internal error ({error.GetType().Name}): {error.Message.Split('\n', 2)[0].Trim()} (set TRIGRAMLENS_DEBUG=1 for details)");
+            return ExitInternal;
         }
     }
 
     static bool IsUserFacing(Exception e) =>
         e is CheckpointException or TorchRuntimeException or ArgumentException or IOException or UnauthorizedAccessException
-            or InvalidDataException;
+            or InvalidDataException or NotSupportedException;
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TrigramLens.Model;
 
 namespace TrigramLens.Cli;
 
@@ -19,13 +20,36 @@ static class CommonOptions
         Required = required,
     }.AcceptExistingOnly();
 
-    public static Option<int> Positive(string name, string description, int defaultValue)
+    public static Option<ActivationFunction> ActFn() => new("--act-fn")
+    {
+        Description = "MLP activation of a PyTorch state_dict, which does not record it (relu or gelu; safetensors files carry their config)",
+        DefaultValueFactory = _ => ActivationFunction.Relu,
+        CustomParser = r => r.Tokens[0].Value.ToLowerInvariant() switch
+        {
+            "relu" => ActivationFunction.Relu,
+            "gelu" => ActivationFunction.Gelu,
+            var other => Fail(r, $"--act-fn must be relu or gelu (got '{other}')"),
+        },
+    };
+
+    static ActivationFunction Fail(System.CommandLine.Parsing.ArgumentResult r, string message)
+    {
+        r.AddError(message);
+        return default;
+    }
+
+    public static Option<int> Positive(string name, string description, int defaultValue, int max = int.MaxValue)
     {
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 1) r.AddError($"{name} must be a positive integer");
+            int value = r.GetValueOrDefault<int>();
+            if (value < 1) r.AddError($"{name} must be a positive integer");
+            else if (value > max) r.AddError($"{name} must be at most {max:N0}");
         });
         return option;
     }
+
+    /// <summary>Sequences of a generated dataset: 2 million × 50 tokens is 800 MB, beyond which a typo is likelier than intent.</summary>
+    public const int MaxDatasetSize = 2_000_000;
 }

@@ -10,7 +10,7 @@ static class DatasetCommand
     public static Command Build()
     {
         var seed = CommonOptions.Seed();
-        var size = CommonOptions.Positive("--size", "Number of sequences", 2500);
+        var size = CommonOptions.Positive("--size", "Number of sequences", 2500, CommonOptions.MaxDatasetSize);
         var output = new Option<FileInfo>("--out") { Description = "Output safetensors file", Required = true };
         var json = CommonOptions.Json();
         var command = new Command("dataset", "Generate ARENA's trigram dataset and export it") { seed, size, output, json };

@@ -19,7 +19,9 @@ static class StudyCommand
             DefaultValueFactory = _ => new DirectoryInfo("trigramlens-study"),
         };
         var seed = CommonOptions.Seed();
-        var rows = CommonOptions.Positive("--rows", "Analysis rows that get attention and token-QK figures", 3);
+        var actFn = CommonOptions.ActFn();
+        var rows = CommonOptions.Positive("--rows", "The first N analysis rows get attention and token-QK figures", 3);
+        var row = new Option<int[]>("--row") { Description = "A further analysis row to draw, e.g. --row 1234 (repeatable)" };
         var prefixes = new Option<string[]>("--prefix")
         {
             Description = "Extra prefix whose next-token distribution is plotted, e.g. --prefix 3,14,15 (repeatable)",
@@ -33,7 +35,7 @@ static class StudyCommand
 
         var command = new Command("study", "Run the whole trigram study and write figures, results.json and report.html")
         {
-            model, output, seed, rows, prefixes,
+            model, output, seed, rows, row, prefixes, actFn,
         };
         command.SetAction(r =>
         {
@@ -42,17 +44,16 @@ static class StudyCommand
                 OutputDirectory = r.GetValue(output)!.FullName,
                 Seed = r.GetValue(seed),
                 Rows = r.GetValue(rows),
+                ExtraRows = r.GetValue(row) ?? [],
                 ExtraPrefixes = (r.GetValue(prefixes) ?? []).Select(p => ParsePrefix(p)!).ToList(),
             };
             var clock = Stopwatch.StartNew();
-            var (transformer, source) = LoadOrTrain(r.GetValue(model), options);
+            var (transformer, source) = LoadOrTrain(r.GetValue(model), r.GetValue(actFn), options);
             using (transformer)
             {
                 AnsiConsole.MarkupLine($"Studying [bold]{Markup.Escape(source)}[/] → {Markup.Escape(options.OutputDirectory)}");
                 var results = TrigramStudy.Run(transformer, source, options, stage =>
                     AnsiConsole.MarkupLine($"  [green]✓[/] [[{stage.Index}/{stage.Count}]] {Markup.Escape(stage.Name)} [grey]({stage.Elapsed.TotalSeconds:F2} s)[/]"));
-                StudyResultsJson.Write(Path.Combine(options.OutputDirectory, "results.json"), results);
-                StudyReport.Write(Path.Combine(options.OutputDirectory, "report.html"), results);
                 RenderSummary(results, options.OutputDirectory, clock.Elapsed);
             }
             return 0;
@@ -60,9 +61,9 @@ static class StudyCommand
         return command;
     }
 
-    static (TrigramLens.Model.HookedTransformer model, string source) LoadOrTrain(FileInfo? path, StudyOptions options)
+    static (TrigramLens.Model.HookedTransformer model, string source) LoadOrTrain(FileInfo? path, TrigramLens.Model.ActivationFunction actFn, StudyOptions options)
     {
-        if (path is not null) return (ModelCheckpoint.Load(path.FullName), path.FullName);
+        if (path is not null) return (ModelCheckpoint.Load(path.FullName, new CheckpointLoadOptions(ActFn: actFn)), path.FullName);
         throw new ArgumentException("training the default model is not available yet: pass --model PATH");
     }
 

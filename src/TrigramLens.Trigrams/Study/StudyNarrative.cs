@@ -40,9 +40,11 @@ public static class StudyNarrative
         $"For {t.RowsWhoseHottestKeyIsAPrefix.K} of {t.RowsWhoseHottestKeyIsAPrefix.N} second tokens b, the key the head prefers most is a true first token a of some (a, b). " +
         $"Above {F(t.Threshold, 2)} attention there are {t.HotSpots} hot spots with precision {F(t.Precision)} and recall {F(t.Recall)}; " +
         $"ranking keys within each row instead, {t.PrefixesAmongRowTop.K} of {t.PrefixesAmongRowTop.N} prefixes are among their row's top n_b — " +
-        (t.Precision > t.Recall ? "the head finds one partner per second token reliably but shares its attention poorly when b has several." : "the map covers most prefixes.");
+        (t.Recall >= 0.5 ? "the map covers most prefixes."
+            : t.Precision >= 0.5 ? "the head finds one partner per second token reliably but shares its attention poorly when b has several."
+            : "its hot spots seldom match true prefixes.");
 
-    public static string Predictions(IReadOnlyList<PredictionDistribution> d)
+    public static string Predictions(IReadOnlyList<PredictionDistribution> d, int dVocab)
     {
         var withCompletion = d.Where(x => x.TrigramCompletion is not null).ToList();
         int confident = withCompletion.Count(x => x.CompletionProbability > 0.5);
@@ -54,7 +56,9 @@ public static class StudyNarrative
         if (without.Count == 0) return first;
         return first + $" Of {without.Count} that do not, {lastToken} still rank first a completion of some trigram ending in their last token " +
                $"(highest probability {F(peak)}): " +
-               (lastToken * 2 > without.Count ? "the model falls back on the last token alone, weakly." : "away from trigrams the model stays close to uniform.");
+               (lastToken * 2 > without.Count
+                   ? (peak < 3.0 / dVocab ? "the model falls back on the last token alone, but only weakly (uniform is " + F(1.0 / dVocab) + ")." : "the model falls back on the last token alone.")
+                   : peak < 3.0 / dVocab ? "away from trigrams the model stays close to uniform." : "away from trigrams the model still makes confident guesses.");
     }
 
     public static string Simplified(SimplifiedModelResults s)

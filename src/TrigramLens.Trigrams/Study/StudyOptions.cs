@@ -1,3 +1,5 @@
+using TrigramLens.Model;
+
 namespace TrigramLens.Trigrams.Study;
 
 /// <summary>What the study analyses and where it writes.</summary>
@@ -14,8 +16,10 @@ public sealed record StudyOptions
     public int Seed { get; init; } = 40;
     /// <summary>Sequences in the analysis dataset (the published study used 2,500).</summary>
     public int AnalysisSize { get; init; } = 2500;
-    /// <summary>Batch rows of the analysis dataset that get attention and token-QK figures.</summary>
+    /// <summary>The first this many rows of the analysis dataset get attention and token-QK figures.</summary>
     public int Rows { get; init; } = 3;
+    /// <summary>Further rows, anywhere in the analysis dataset, that get those figures too.</summary>
+    public IReadOnlyList<int> ExtraRows { get; init; } = [];
     /// <summary>Prefixes whose next-token distributions are plotted, in addition to <see cref="DefaultPrefixes"/>.</summary>
     public IReadOnlyList<int[]> ExtraPrefixes { get; init; } = [];
     /// <summary>Token-pair attention above which a (query, key) cell counts as a hot spot.</summary>
@@ -23,13 +27,28 @@ public sealed record StudyOptions
     /// <summary>Rows on which the closed-form Jacobians are cross-checked against autograd through hooks.</summary>
     public int JacobianCheckRows { get; init; } = 8;
 
-    public IReadOnlyList<int[]> Prefixes => [.. DefaultPrefixes, .. ExtraPrefixes];
+    /// <summary>Rows drawn: the first <see cref="Rows"/> and every extra row, each once, in order.</summary>
+    public IReadOnlyList<int> AttentionRows => Enumerable.Range(0, Rows).Concat(ExtraRows).Distinct().Order().ToList();
+
+    /// <summary>
+    /// The prefixes to plot for a model: the defaults that fit its vocabulary and context (the published set assumes
+    /// 75 tokens), then the extra ones, each once. An extra prefix that does not fit is an error.
+    /// </summary>
+    public IReadOnlyList<int[]> ResolvePrefixes(HookedTransformerConfig cfg)
+    {
+        bool Fits(int[] p) => p.Length >= 1 && p.Length <= cfg.n_ctx && p.All(t => t >= 0 && t < cfg.d_vocab);
+        foreach (var p in ExtraPrefixes)
+            if (!Fits(p)) throw new ArgumentException($"prefix {string.Join(",", p)} must hold 1 to {cfg.n_ctx} tokens in [0, {cfg.d_vocab})");
+        return DefaultPrefixes.Where(Fits).Concat(ExtraPrefixes).DistinctBy(p => string.Join(",", p)).ToList();
+    }
 
     public void Validate()
     {
         if (Seed < 0) throw new ArgumentException($"seed must not be negative (got {Seed})");
         if (AnalysisSize < 10) throw new ArgumentException($"the analysis dataset needs at least 10 sequences (got {AnalysisSize})");
         if (Rows < 1 || Rows > AnalysisSize) throw new ArgumentException($"rows must lie in [1, {AnalysisSize}] (got {Rows})");
+        foreach (int row in ExtraRows)
+            if (row < 0 || row >= AnalysisSize) throw new ArgumentException($"row {row} is outside the analysis dataset [0, {AnalysisSize})");
         if (HotSpotThreshold is <= 0 or >= 1) throw new ArgumentException($"hot-spot threshold must lie in (0, 1) (got {HotSpotThreshold})");
         if (JacobianCheckRows < 1 || JacobianCheckRows > AnalysisSize) throw new ArgumentException($"jacobian check rows must lie in [1, {AnalysisSize}]");
     }

@@ -48,7 +48,7 @@ public static class StudyReport
         foreach (var t in r.TrigramTable) h.Append($"<tr><td>{t[0]}</td><td>{t[1]}</td><td>{t[2]}</td></tr>");
         h.Append("</table></div></details>");
 
-        Section(h, "5. Prediction distributions", StudyNarrative.Predictions(r.PredictionDistributions), r, "prediction_distributions");
+        Section(h, "5. Prediction distributions", StudyNarrative.Predictions(r.PredictionDistributions, m.d_vocab), r, "prediction_distributions");
 
         h.Append("<h2>6. The simplified model</h2>").Append($"<p class=\"note\">{E(StudyNarrative.Simplified(r.SimplifiedModel))}</p>");
         h.Append("<table><tr><th>a</th><th>b</th><th>c</th><th>simplified predicts</th><th>full model predicts</th><th>attention to previous</th><th>attention to current</th></tr>");
@@ -59,7 +59,8 @@ public static class StudyReport
         h.Append("<h2>7. Direct logit attribution of the attention path</h2>")
          .Append($"<p class=\"note\">{E(StudyNarrative.DirectLogits(r.DirectLogitAttribution, r.Metrics.TrigramAccuracy))}</p>");
         Section(h, "8. MLP Jacobians", StudyNarrative.Jacobians(r.MlpJacobian, r.DirectLogitAttribution), r, "mlp_jacobian");
-        int forced = Math.Max(0, m.d_head + m.d_mlp - m.d_model);
+        // Two subspaces of dimensions p and q in d dimensions share at least p + q − d directions.
+        int forced = Math.Max(0, Math.Min(m.d_head, m.d_model) + Math.Min(m.d_mlp, m.d_model) - m.d_model);
         Section(h, "10. Principal angles", StudyNarrative.Angles(r.PrincipalAngles, forced), r, "principal_angles");
         h.Append("<p class=\"small\">cos θ: ").Append(string.Join(", ", r.PrincipalAngles.Cosines.Select(c => c.ToString("F4", C)))).Append("</p>");
         Section(h, "11. Residual variance", StudyNarrative.Variance(r.ResidualVariance), r, "residual_variance");

@@ -19,6 +19,7 @@ public sealed class TrigramStudy
     const int Head = 0;
     readonly HookedTransformer _model;
     readonly StudyOptions _options;
+    readonly IReadOnlyList<int[]> _prefixes;
     readonly Action<StudyStage>? _onStage;
     readonly string _dir;
     readonly List<FigureInfo> _figures = [];
@@ -28,12 +29,13 @@ public sealed class TrigramStudy
 
     public const int StageCount = 12;
 
-    TrigramStudy(HookedTransformer model, StudyOptions options, Action<StudyStage>? onStage)
+    TrigramStudy(HookedTransformer model, StudyOptions options, IReadOnlyList<int[]> prefixes, string directory, Action<StudyStage>? onStage)
     {
         _model = model;
         _options = options;
+        _prefixes = prefixes;
         _onStage = onStage;
-        _dir = options.OutputDirectory;
+        _dir = directory;
     }
 
     /// <summary>Checks that the model has the shape the study is about: one layer, an MLP, no LayerNorm.</summary>
@@ -46,13 +48,31 @@ public sealed class TrigramStudy
         if (cfg.n_ctx < 3) throw new ArgumentException($"n_ctx must be at least 3 (got {cfg.n_ctx})");
     }
 
+    /// <summary>
+    /// Runs the study and writes its figures, <c>results.json</c> and <c>report.html</c> into
+    /// <see cref="StudyOptions.OutputDirectory"/>, all or nothing (see <see cref="StudyOutput"/>).
+    /// </summary>
     public static StudyResults Run(HookedTransformer model, string modelSource, StudyOptions options, Action<StudyStage>? onStage = null)
     {
         options.Validate();
         EnsureSupported(model.Cfg);
-        Directory.CreateDirectory(options.OutputDirectory);
-        using var _ = no_grad();
-        return new TrigramStudy(model, options, onStage).Execute(modelSource);
+        var prefixes = options.ResolvePrefixes(model.Cfg);
+        var output = StudyOutput.Begin(options.OutputDirectory);
+        try
+        {
+            StudyResults results;
+            using (no_grad())
+                results = new TrigramStudy(model, options, prefixes, output.Staging, onStage).Execute(modelSource);
+            StudyResultsJson.Write(Path.Combine(output.Staging, "results.json"), results);
+            StudyReport.Write(Path.Combine(output.Staging, "report.html"), results);
+            output.Publish([.. results.Figures.Select(f => f.File), "results.json", "report.html"]);
+            return results;
+        }
+        catch
+        {
+            output.Abandon();
+            throw;
+        }
     }
 
     StudyResults Execute(string modelSource)
@@ -133,7 +153,7 @@ public sealed class TrigramStudy
         var tokens = dataset.Tokens;
         var pattern = cache["pattern", 0][.., Head];                                          // [batch, q, k]
         var correct = logits[.., ..^1].argmax(-1).eq(tokens[.., 1..]);                       // [batch, pos − 1]
-        var rows = Enumerable.Range(0, _options.Rows).ToList();
+        var rows = _options.AttentionRows.ToList();
         foreach (int row in rows)
         {
             long[] rowTokens = tokens[row].data<long>().ToArray();
@@ -193,10 +213,10 @@ public sealed class TrigramStudy
         }, "qk-positional.png", "qk", "Pre-softmax scores from positional embeddings alone", 860, 760);
 
         double tokenStd = 0;
-        for (int row = 0; row < _options.Rows; row++)
+        foreach (int row in _options.AttentionRows)
         {
             var tokenScores = QkScores.TokenOnly(_model, dataset.Tokens[row], 0, Head, causal: true);
-            if (row == 0) tokenStd = tokenScores.masked_select(tokenScores.isfinite()).std().item<float>();
+            if (row == _options.AttentionRows[0]) tokenStd = tokenScores.masked_select(tokenScores.isfinite()).std().item<float>();
             var labels = dataset.Tokens[row].data<long>().ToArray().Select(t => t.ToString()).ToArray();
             Queue(new HeatmapFigure
             {
@@ -250,10 +270,8 @@ public sealed class TrigramStudy
     List<PredictionDistribution> PredictionDistributions(TrigramSet trigrams)
     {
         var results = new List<PredictionDistribution>();
-        foreach (var prefix in _options.Prefixes)
+        foreach (var prefix in _prefixes)
         {
-            if (prefix.Length == 0 || prefix.Length > _model.Cfg.n_ctx || prefix.Any(t => t < 0 || t >= _model.Cfg.d_vocab))
-                throw new ArgumentException($"prefix {string.Join(",", prefix)} must hold 1..{_model.Cfg.n_ctx} tokens in [0, {_model.Cfg.d_vocab})");
             var probabilities = _model.call(tensor(prefix.Select(t => (long)t).ToArray()))[0, -1].softmax(-1).data<float>().ToArray();
             int? completion = prefix.Length >= 2 ? trigrams.Completion(prefix[^2], prefix[^1]) : null;
             string name = string.Join(",", prefix);

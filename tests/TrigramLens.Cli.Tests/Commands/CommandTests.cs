@@ -61,6 +61,7 @@ public sealed class CommandTests : IDisposable
     [InlineData(new[] { "trigrams", "--seed", "abc" }, "abc")]
     [InlineData(new[] { "dataset", "--size", "0", "--out", "x.safetensors" }, "--size must be a positive integer")]
     [InlineData(new[] { "frobnicate" }, "frobnicate")]
+    [InlineData(new[] { "dataset", "--size", "2000000001", "--out", "x.safetensors" }, "at most")]
     public void Bad_arguments_are_one_line_and_exit_code_2(string[] args, string expected)
     {
         var (code, stdout, stderr) = CliRunner.Run(args);
@@ -79,6 +80,31 @@ public sealed class CommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("bad.pt", stderr);
         Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("{\"x\":5}")]
+    [InlineData("{\"__metadata__\":{\"a\":3}}")]
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[\"0\",\"4\"]}}")]
+    public void A_malformed_safetensors_header_is_one_line_and_exit_code_1(string header)
+    {
+        string path = Path.Combine(_dir, "bad.safetensors");
+        byte[] json = System.Text.Encoding.UTF8.GetBytes(header);
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((long)json.Length), .. json, 0, 0, 0, 0]);
+        var (code, _, stderr) = CliRunner.Run("eval", "--model", path);
+        Assert.Equal(1, code);
+        Assert.Contains("not a valid safetensors file", stderr);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void An_unknown_activation_is_a_usage_error()
+    {
+        string path = Path.Combine(_dir, "x.pt");
+        File.WriteAllText(path, "");
+        var (code, _, stderr) = CliRunner.Run("eval", "--model", path, "--act-fn", "swish");
+        Assert.Equal(2, code);
+        Assert.Contains("--act-fn", stderr);
     }
 
     [Fact]

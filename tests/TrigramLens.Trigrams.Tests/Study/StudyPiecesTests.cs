@@ -35,13 +35,26 @@ public class StudyPiecesTests
     }
 
     [Fact]
-    public void Simplified_misses_carry_the_full_models_attention_split()
+    public void Simplified_misses_carry_the_full_models_own_prediction_and_attention_split()
     {
         using var model = new HookedTransformer(TinyModels.Arena(seed: 4));
         using var data = Data();
         var result = SimplifiedModel.Evaluate(model, data.Trigrams);
-        Assert.Equal(277 - result.Simplified.Correct, result.Misses.Count);
-        Assert.All(result.Misses, m => Assert.Equal(1.0, m.AttentionToPrevious + m.AttentionToCurrent, 4));
+        Assert.NotEmpty(result.Misses);
+        using var _ = no_grad();
+        foreach (var m in result.Misses.Take(10))
+        {
+            // One run per miss, independent of the batched evaluation.
+            var (logits, cache) = model.RunWithCache(tensor(new long[] { m.A, m.B }).view(1, 2), "blocks.0.attn.hook_pattern");
+            using (cache)
+            {
+                Assert.Equal(logits[0, 1].argmax().item<long>(), m.FullModelPredicted);
+                Assert.Equal(cache["pattern", 0][0, 0, 1, 0].item<float>(), m.AttentionToPrevious, 5);
+                Assert.Equal(cache["pattern", 0][0, 0, 1, 1].item<float>(), m.AttentionToCurrent, 5);
+                Assert.Equal(SimplifiedModel.Logits(model, tensor(new long[] { m.A, m.B }).view(1, 2))[0].argmax().item<long>(), m.Predicted);
+                Assert.NotEqual(m.C, m.Predicted);
+            }
+        }
     }
 
     [Fact]
@@ -94,6 +107,7 @@ public class StudyPiecesTests
     {
         using var model = new HookedTransformer(TinyModels.Arena(seed: 7));
         using var data = Data();
+        using (no_grad()) model.blocks[0].attn.W_Q.mul_(30);   // sharpen the untrained, nearly uniform map so there are hot spots
         var result = TokenPairAgreement.Evaluate(model, data.Trigrams, threshold: 0.05);
         var map = QkScores.TokenPairMap(model, arange(75, dtype: ScalarType.Int64), 0, 0);
         var prefixes = data.Trigrams.Trigrams.Select(t => (t.A, t.B)).ToHashSet();
@@ -102,9 +116,21 @@ public class StudyPiecesTests
         for (int b = 0; b < 75; b++)
             for (int a = 0; a < 75; a++)
                 if (map[b, a].item<float>() >= 0.05) { hot++; if (prefixes.Contains((a, b))) hotTrue++; }
+        int prefixesHot = data.Trigrams.Trigrams.Count(t => map[t.B, t.A].item<float>() >= 0.05);
+        int inRowTop = data.Trigrams.Trigrams.Count(t =>
+        {
+            int rowSize = data.Trigrams.Trigrams.Count(u => u.B == t.B);
+            int hotterKeys = Enumerable.Range(0, 75).Count(k => map[t.B, k].item<float>() > map[t.B, t.A].item<float>());
+            return hotterKeys < rowSize;
+        });
+        Assert.True(hot > 0 && prefixesHot > 0, "the test needs hot spots to count");
         Assert.Equal(hot, result.HotSpots);
         Assert.Equal(hotTrue, result.HotSpotsThatArePrefixes);
-        Assert.Equal(277 - result.PrefixesThatAreHot, result.Missed.Count);
+        Assert.Equal(prefixesHot, result.PrefixesThatAreHot);
+        Assert.Equal(277 - prefixesHot, result.Missed.Count);
+        Assert.Equal((double)hotTrue / hot, result.Precision, 12);
+        Assert.Equal(prefixesHot / 277.0, result.Recall, 12);
+        Assert.Equal(inRowTop, result.PrefixesInRowTop);
         var rows = data.Trigrams.Trigrams.Select(t => t.B).Distinct().ToList();
         Assert.Equal(rows.Count(b => prefixes.Contains(((int)map[b].argmax().item<long>(), b))), result.RowsHottestKeyIsPrefix);
     }

@@ -54,11 +54,10 @@ public sealed class TrigramStudyTests : IDisposable
         // Files: every figure, the JSON (parseable, stable keys) and the report.
         Assert.Equal(TrigramStudy.StageCount, stages.Count);
         Assert.All(r.Figures, f => Assert.True(new FileInfo(Path.Combine(_dir, f.File)).Length > 5_000, f.File));
-        StudyResultsJson.Write(Path.Combine(_dir, "results.json"), r);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")));
         Assert.Equal(86, json.RootElement.GetProperty("mlp_jacobian").GetProperty("linearised_accuracy").GetProperty("correct").GetInt32());
         Assert.Equal(58, json.RootElement.GetProperty("simplified_model").GetProperty("misses").GetArrayLength());
-        string html = StudyReport.Render(r);
+        string html = File.ReadAllText(Path.Combine(_dir, "report.html"));
         foreach (var f in r.Figures) Assert.Contains($"src=\"{f.File}\"", html);
         Assert.Contains("219 / 277", html);
     }
@@ -73,10 +72,46 @@ public sealed class TrigramStudyTests : IDisposable
     }
 
     [Fact]
+    public void A_failed_run_leaves_the_previous_study_untouched_and_a_new_one_drops_stale_figures()
+    {
+        using var model = new HookedTransformer(TinyModels.Arena(seed: 2));
+        StudyOptions Options(int rows) => new() { OutputDirectory = _dir, AnalysisSize = 12, Rows = rows, JacobianCheckRows = 1 };
+        TrigramStudy.Run(model, "first", Options(2));
+        Assert.True(File.Exists(Path.Combine(_dir, "attention-row1.png")));
+        string before = File.ReadAllText(Path.Combine(_dir, "results.json"));
+
+        Assert.Throws<InvalidOperationException>(() =>
+            TrigramStudy.Run(model, "failing", Options(1), stage => { if (stage.Index == 5) throw new InvalidOperationException("crash"); }));
+        Assert.Equal(before, File.ReadAllText(Path.Combine(_dir, "results.json")));
+        Assert.True(File.Exists(Path.Combine(_dir, "attention-row1.png")));
+        Assert.Empty(Directory.GetDirectories(_dir));
+
+        TrigramStudy.Run(model, "second", Options(1));
+        Assert.False(File.Exists(Path.Combine(_dir, "attention-row1.png")));
+        Assert.True(File.Exists(Path.Combine(_dir, "attention-row0.png")));
+        Assert.Contains("second", File.ReadAllText(Path.Combine(_dir, "results.json")));
+    }
+
+    [Fact]
+    public void Default_prefixes_that_do_not_fit_a_small_vocabulary_are_skipped_and_bad_extra_ones_refused()
+    {
+        var small = new HookedTransformerConfig(n_layers: 1, d_model: 8, n_ctx: 10, d_head: 4, d_vocab: 60, d_mlp: 8, normalization_type: NormalizationType.None);
+        var options = new StudyOptions { ExtraPrefixes = [[3, 4], [3, 4]] };
+        var resolved = options.ResolvePrefixes(small);
+        Assert.DoesNotContain(resolved, p => p.Any(t => t >= 60));
+        Assert.Contains(resolved, p => p.SequenceEqual([54, 54]));
+        Assert.Single(resolved, p => p.SequenceEqual([3, 4]));
+        var bad = new StudyOptions { ExtraPrefixes = [[3, 99]] };
+        Assert.Contains("3,99", Assert.Throws<ArgumentException>(() => bad.ResolvePrefixes(small)).Message);
+    }
+
+    [Fact]
     public void Study_runs_on_an_untrained_model_of_the_challenge_shape()
     {
         using var model = new HookedTransformer(TinyModels.Arena(seed: 1));
-        var r = TrigramStudy.Run(model, "random", new StudyOptions { OutputDirectory = _dir, AnalysisSize = 20, Rows = 1, JacobianCheckRows = 2, ExtraPrefixes = [[3, 4, 5]] });
+        var r = TrigramStudy.Run(model, "random", new StudyOptions { OutputDirectory = _dir, AnalysisSize = 20, Rows = 1, ExtraRows = [17], JacobianCheckRows = 2, ExtraPrefixes = [[3, 4, 5]] });
+        Assert.Equal([0, 17], r.Attention.Rows);
+        Assert.True(File.Exists(Path.Combine(_dir, "attention-row17.png")));
         Assert.Equal(StudyOptions.DefaultPrefixes.Count + 1, r.PredictionDistributions.Count);
         Assert.Equal(20L * 50, r.MlpJacobian.Positions);
         Assert.True(File.Exists(Path.Combine(_dir, "prediction-3-4-5.png")));
