@@ -17,6 +17,7 @@ public static class CliApp
         EvalCommand.Build(),
         TrigramsCommand.Build(),
         DatasetCommand.Build(),
+        TrainCommand.Build(),
     };
 
     public static int Run(string[] args)
