@@ -18,6 +18,7 @@ public static class CliApp
         TrigramsCommand.Build(),
         DatasetCommand.Build(),
         TrainCommand.Build(),
+        BenchCommand.Build(),
     };
 
     public static int Run(string[] args)

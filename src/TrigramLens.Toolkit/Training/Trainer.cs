@@ -21,14 +21,22 @@ public sealed class Trainer : IDisposable
     readonly Parameter[] _parameters;
     readonly string[] _parameterNames;
     readonly Generator? _shuffle;
+    readonly ShardedBackward? _sharded;
     Tensor? _permuted;              // [rows, seq], this epoch's order when shuffling
     int _preparedEpoch = -1;
     byte[] _epochStartGeneratorState = [];
     double _epochLossSum;
     long _epochTargets;
 
-    public Trainer(HookedTransformer model, Tensor tokens, TrainerOptions options)
+    /// <param name="shards">
+    /// 1: each step runs on the calling thread with libtorch's own threads. More: each batch is cut into this many row
+    /// shards whose forward and backward run concurrently on single-threaded workers (the caller's thread is one of
+    /// them; give it one libtorch thread too), gradients summed in a fixed order. Results are bit-identical for a
+    /// given shard count, and equal up to float rounding across counts.
+    /// </param>
+    public Trainer(HookedTransformer model, Tensor tokens, TrainerOptions options, int shards = 1)
     {
+        if (shards < 1) throw new ArgumentException($"shards must be positive (got {shards})");
         options.Validate();
         if (tokens.dim() != 2 || tokens.dtype != ScalarType.Int64)
             throw new ArgumentException($"tokens must be [rows, seq] int64; got [{string.Join(", ", tokens.shape)}] {tokens.dtype}");
@@ -53,6 +61,7 @@ public sealed class Trainer : IDisposable
             s.exp_avg_sq.DetachFromDisposeScope();
         }
         if (options.Shuffle) _shuffle = new Generator(options.ShuffleSeed);
+        if (shards > 1) _sharded = new ShardedBackward(model, _parameters, shards);
         StepsPerEpoch = (int)(options.DropLast ? rows / options.BatchSize : (rows + options.BatchSize - 1) / options.BatchSize);
     }
 
@@ -108,11 +117,20 @@ public sealed class Trainer : IDisposable
     {
         using var scope = NewDisposeScope();
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
-        var loss = NextTokenLoss.Compute(_model.call(batch), batch);
-        _optimizer.zero_grad();
-        loss.backward();
+        double loss;
+        if (_sharded is null)
+        {
+            var value = NextTokenLoss.Compute(_model, batch);
+            _optimizer.zero_grad();
+            value.backward();
+            loss = value.item<float>();
+        }
+        else
+        {
+            loss = _sharded.Backward(batch);
+        }
         _optimizer.step();
-        return loss.item<float>();
+        return loss;
     }
 
     /// <summary>This epoch's rows in training order: the stored tensor, or its permutation drawn at the epoch start.</summary>
@@ -193,6 +211,7 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        _sharded?.Dispose();
         _optimizer.Dispose();
         _shuffle?.Dispose();
         _permuted?.Dispose();

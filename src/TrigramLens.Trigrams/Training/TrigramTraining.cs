@@ -29,8 +29,7 @@ public static class TrigramTraining
     {
         var recipe = options.EffectiveRecipe;
         recipe.Validate();
-        var settings = new TorchThreadSettings(options.Threads, options.FlushDenormals);
-        return TorchThread.Run(settings, () => new Run(options, recipe, progress).Execute(cancellation));
+        return TorchThread.Run(TrainingThreads.Settings(options.Threads, options.FlushDenormals), () => new Run(options, recipe, progress).Execute(cancellation));
     }
 
     sealed class Run(TrigramTrainingOptions options, TrigramRecipe recipe, IProgress<TrainingProgress>? progress)
@@ -55,7 +54,7 @@ public static class TrigramTraining
                 using var checkpoint = TrainingCheckpoint.Load(_outputs.Resume);
                 model = checkpoint.Model;
                 CheckCompatible(checkpoint, trainerOptions);
-                trainer = new Trainer(model, split.Train, trainerOptions);
+                trainer = new Trainer(model, split.Train, trainerOptions, TrainingThreads.Shards(options.Threads));
                 trainer.Restore(checkpoint.State);
                 _elapsedBefore = double.Parse(checkpoint.Metadata.GetValueOrDefault(ElapsedKey, "0"), CultureInfo.InvariantCulture);
                 log = MetricsLog<TrigramEpochMetrics>.Open(_outputs.Metrics, keep: trainer.Position.Epoch);
@@ -66,7 +65,7 @@ public static class TrigramTraining
             {
                 if (options.Resume) Report(TrainingPhase.Preparing, message: $"nothing to resume at {_outputs?.Resume ?? "(no output path)"}; starting from scratch");
                 model = new HookedTransformer(TrigramModelConfig.For(data, options.Seed));
-                trainer = new Trainer(model, split.Train, trainerOptions);
+                trainer = new Trainer(model, split.Train, trainerOptions, TrainingThreads.Shards(options.Threads));
                 if (_outputs is not null) log = MetricsLog<TrigramEpochMetrics>.Create(_outputs.Metrics);
             }
 
