@@ -160,13 +160,14 @@ public sealed class Trainer : IDisposable
             moments[_parameterNames[i]] = new AdamMoments(s.step, s.exp_avg.detach().clone().DetachFromDisposeScope(),
                 s.exp_avg_sq.detach().clone().DetachFromDisposeScope());
         }
-        bool atEpochStart = Position.StepInEpoch == 0 || _preparedEpoch != Position.Epoch;
+        // Once this epoch's permutation is drawn, the generator has moved on; save the state it was drawn from.
+        bool drawn = _preparedEpoch == Position.Epoch;
         return new TrainingState
         {
             Position = Position,
             EpochLossSum = _epochLossSum,
             EpochTargets = _epochTargets,
-            EpochStartGeneratorState = _shuffle is null ? [] : atEpochStart ? GeneratorState(_shuffle) : _epochStartGeneratorState,
+            EpochStartGeneratorState = _shuffle is null ? [] : drawn ? _epochStartGeneratorState : GeneratorState(_shuffle),
             Optimizer = moments,
         };
     }
