@@ -16,7 +16,12 @@ static class TrainCommand
             Description = "Training recipe: fast (default; reaches ARENA's accuracy in the least time) or arena (ARENA's own, 100 epochs)",
             DefaultValueFactory = _ => TrigramRecipe.Fast.Name,
         };
-        recipe.AcceptOnlyFromAmong(TrigramRecipe.All.Select(r => r.Name).ToArray());
+        recipe.Validators.Add(r =>
+        {
+            string value = r.GetValueOrDefault<string>() ?? "";
+            if (!TrigramRecipe.All.Any(x => string.Equals(x.Name, value, StringComparison.OrdinalIgnoreCase)))
+                r.AddError($"--recipe must be one of {string.Join(", ", TrigramRecipe.All.Select(x => x.Name))} (got '{value}')");
+        });
         var seed = CommonOptions.Seed();
         var epochs = new Option<int?>("--epochs") { Description = "Override the recipe's number of epochs" };
         epochs.Validators.Add(r =>
