@@ -35,13 +35,16 @@ public sealed record TrigramRecipe
         WeightDecay = 1e-3,
     };
 
-    /// <summary>The default: see docs/training.md for the search that chose it.</summary>
+    /// <summary>
+    /// The default, chosen by the search in docs/training.md: 20 shuffled epochs of batch 512, 100 warm-up steps to 3e-3,
+    /// cosine to 5 % of it. Seed 40: 262/277 trigrams (ARENA's checkpoint: 266), in about a fifth of ARENA's steps.
+    /// </summary>
     public static TrigramRecipe Fast { get; } = new()
     {
         Name = "fast",
-        Epochs = 10,
+        Epochs = 20,
         BatchSize = 512,
-        Schedule = new WarmupCosineSchedule(1e-2, 100, 0.05),
+        Schedule = new WarmupCosineSchedule(3e-3, 100, 0.05),
         WeightDecay = 1e-3,
         Shuffle = true,
     };
