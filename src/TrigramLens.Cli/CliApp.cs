@@ -19,6 +19,8 @@ public static class CliApp
         TrigramsCommand.Build(),
         DatasetCommand.Build(),
         StudyCommand.Build(),
+        TrainCommand.Build(),
+        BenchCommand.Build(),
     };
 
     public static int Run(string[] args)

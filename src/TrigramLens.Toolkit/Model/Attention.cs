@@ -56,6 +56,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// </summary>
     public override Tensor forward(Tensor queryInput, Tensor keyInput, Tensor valueInput)
     {
+        if (!InternalsHooked && queryInput.dim() == 3 && ReferenceEquals(queryInput, keyInput) && ReferenceEquals(keyInput, valueInput))
+            return FastForward(queryInput);
+
         var (q, k, v) = Project(queryInput, keyInput, valueInput);
         q = hook_q.call(q);
         k = hook_k.call(k);
@@ -77,6 +80,31 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         long batch = z.shape[0];
         return matmul(z.reshape(batch, pos, _cfg.n_heads * _cfg.d_head), W_O.reshape(_cfg.n_heads * _cfg.d_head, _cfg.d_model))
             .add_(b_O);
+    }
+
+    /// <summary>True when a hook is attached inside the attention, so the hooked path must run.</summary>
+    bool InternalsHooked =>
+        hook_q.HasHooks || hook_k.HasHooks || hook_v.HasHooks || hook_attn_scores.HasHooks || hook_pattern.HasHooks
+        || hook_z.HasHooks || hook_result.HasHooks;
+
+    /// <summary>
+    /// The same function without materialising any hooked activation (the training path): Q, K and V each from one
+    /// matmul over all heads (contiguous, which libtorch's fused attention needs to be fast), libtorch's fused causal
+    /// attention (<c>scaled_dot_product_attention</c>, scale <c>1 / sqrt(d_head)</c> as TL's; it never forms the
+    /// <c>[batch, head, q_pos, k_pos]</c> scores or pattern, so its backward is much cheaper), and the heads' outputs
+    /// summed by one matmul with <c>W_O</c> (equal to summing <c>hook_result</c>).
+    /// </summary>
+    /// <param name="x">[batch, pos, d_model]</param>
+    Tensor FastForward(Tensor x)
+    {
+        long batch = x.shape[0], pos = x.shape[1];
+        int h = _cfg.n_heads, d = _cfg.d_head;
+        var flat = x.reshape(batch * pos, _cfg.d_model);
+        Tensor Heads(Tensor w, Tensor b) =>                                                             // [batch, head, pos, d_head]
+            addmm(b.reshape(h * d), flat, w.permute(1, 0, 2).reshape(_cfg.d_model, h * d), 1, 1).view(batch, pos, h, d).transpose(1, 2);
+        var z = nn.functional.scaled_dot_product_attention(Heads(W_Q, b_Q), Heads(W_K, b_K), Heads(W_V, b_V), is_casual: true);
+        var heads = z.transpose(1, 2).reshape(batch * pos, h * d);
+        return addmm(b_O, heads, W_O.reshape(h * d, _cfg.d_model), 1, 1).view(batch, pos, _cfg.d_model);
     }
 
     (Tensor q, Tensor k, Tensor v) Project(Tensor queryInput, Tensor keyInput, Tensor valueInput)

@@ -53,7 +53,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         residPre = hook_resid_pre.call(residPre);
 
         Tensor attnOut;
-        if (_cfg.use_split_qkv_input)
+        if (_cfg.use_split_qkv_input && SplitInputsHooked)
         {
             var perHead = residPre.unsqueeze(2).expand(-1, -1, _cfg.n_heads, -1);   // a view, shared by all three
             var q = hook_q_input!.CallShared(perHead);
@@ -74,6 +74,14 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         var mlpOut = hook_mlp_out!.call(mlp.call(ln2 is null ? residMid : ln2.call(residMid)));
         return hook_resid_post.call(residMid + mlpOut);
     }
+
+    /// <summary>
+    /// With split inputs, each head gets its own copy of the residual (and ln1 runs once per copy). Unless a hook can
+    /// observe or change a copy, they are all equal, and one shared input gives the same result faster.
+    /// </summary>
+    bool SplitInputsHooked =>
+        hook_q_input!.HasHooks || hook_k_input!.HasHooks || hook_v_input!.HasHooks
+        || ln1 is not null && (ln1.hook_scale.HasHooks || ln1.hook_normalized.HasHooks);
 
     Tensor Normalize1(Tensor x) => ln1 is null ? x : ln1.call(x);
 }

@@ -1,3 +1,4 @@
+using TrigramLens.Model;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Training;
@@ -14,5 +15,13 @@ public static class NextTokenLoss
         var predictions = logits[.., ..^1].reshape(-1, vocab);
         var targets = tokens[.., 1..].reshape(-1);
         return nn.functional.cross_entropy(predictions, targets);
+    }
+
+    /// <summary>The same loss, computed from the model without unembedding the last position (the training path).</summary>
+    /// <param name="tokens">[batch, pos] int64, pos ≥ 2</param>
+    public static Tensor Compute(HookedTransformer model, Tensor tokens)
+    {
+        var logits = model.ForwardExceptLast(tokens);                       // [batch, pos − 1, d_vocab]
+        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1));
     }
 }

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using TorchSharp;
+using TorchSharp.Modules;
+using TrigramLens.Model;
+using static TorchSharp.torch;
+
+namespace TrigramLens.Training;
+
+/// <summary>
+/// Trains any <see cref="HookedTransformer"/> on any token tensor by next-token cross-entropy over all positions:
+/// epochs of batches (stored order, or reshuffled each epoch from a seeded generator), AdamW, a learning-rate
+/// schedule. Batches are views of the token tensor (or of one permuted copy per epoch), so the data pipeline copies
+/// nothing per step. Same model, tokens, options and thread count give bit-identical weights, also across a
+/// <see cref="CaptureState"/> / <see cref="Restore"/> round trip at any step.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    readonly HookedTransformer _model;
+    readonly Tensor _tokens;        // [rows, seq] int64, borrowed
+    readonly AdamW _optimizer;
+    readonly Parameter[] _parameters;
+    readonly string[] _parameterNames;
+    readonly Generator? _shuffle;
+    readonly ShardedBackward? _sharded;
+    Tensor? _permuted;              // [rows, seq], this epoch's order when shuffling
+    int _preparedEpoch = -1;
+    byte[] _epochStartGeneratorState = [];
+    double _epochLossSum;
+    long _epochTargets;
+
+    /// <param name="shards">
+    /// 1: each step runs on the calling thread with libtorch's own threads. More: each batch is cut into this many row
+    /// shards whose forward and backward run concurrently on single-threaded workers (the caller's thread is one of
+    /// them; give it one libtorch thread too), gradients summed in a fixed order. Results are bit-identical for a
+    /// given shard count, and equal up to float rounding across counts.
+    /// </param>
+    public Trainer(HookedTransformer model, Tensor tokens, TrainerOptions options, int shards = 1)
+    {
+        if (shards < 1) throw new ArgumentException($"shards must be positive (got {shards})");
+        options.Validate();
+        if (tokens.dim() != 2 || tokens.dtype != ScalarType.Int64)
+            throw new ArgumentException($"tokens must be [rows, seq] int64; got [{string.Join(", ", tokens.shape)}] {tokens.dtype}");
+        if (tokens.shape[1] < 2) throw new ArgumentException("sequences need at least 2 tokens to have a next-token target");
+        if (tokens.shape[1] > model.Cfg.n_ctx) throw new ArgumentException($"sequence length {tokens.shape[1]} exceeds n_ctx = {model.Cfg.n_ctx}");
+        long rows = tokens.shape[0];
+        if (rows < (options.DropLast ? options.BatchSize : 1))
+            throw new ArgumentException($"{rows} sequences do not make one batch of {options.BatchSize}");
+
+        _model = model;
+        _tokens = tokens;
+        Options = options;
+        var named = model.named_parameters().ToArray();
+        _parameterNames = named.Select(p => p.name).ToArray();
+        _parameters = named.Select(p => p.parameter).ToArray();
+        _optimizer = optim.AdamW(_parameters, lr: options.Schedule.At(0, 0, 1), beta1: options.Beta1, beta2: options.Beta2,
+            eps: options.Eps, weight_decay: options.WeightDecay);
+        // AdamW allocates its moments now; they live as long as the trainer, not as the caller's dispose scope.
+        foreach (AdamW.State s in _optimizer.state_dict().State)
+        {
+            s.exp_avg.DetachFromDisposeScope();
+            s.exp_avg_sq.DetachFromDisposeScope();
+        }
+        if (options.Shuffle) _shuffle = new Generator(options.ShuffleSeed);
+        if (shards > 1) _sharded = new ShardedBackward(model, _parameters, shards);
+        StepsPerEpoch = (int)(options.DropLast ? rows / options.BatchSize : (rows + options.BatchSize - 1) / options.BatchSize);
+    }
+
+    public HookedTransformer Model => _model;
+    public TrainerOptions Options { get; }
+    public TrainingPosition Position { get; private set; }
+    public int StepsPerEpoch { get; }
+    public long TotalSteps => (long)StepsPerEpoch * Options.Epochs;
+    public bool IsFinished => Position.Epoch >= Options.Epochs;
+
+    /// <summary>The rate of the next step.</summary>
+    public double LearningRate => Options.Schedule.At(Math.Min(Position.Epoch, Options.Epochs - 1), Position.GlobalStep, TotalSteps);
+
+    /// <summary>
+    /// Runs the current epoch to its end (from wherever it stands). Returns its summary, or null when
+    /// <paramref name="cancellation"/> fired first; the position then points at the next step, ready for
+    /// <see cref="CaptureState"/>.
+    /// </summary>
+    public EpochSummary? RunEpoch(Action<StepReport>? onStep = null, CancellationToken cancellation = default)
+    {
+        if (IsFinished) throw new InvalidOperationException($"training is finished ({Options.Epochs} epochs)");
+        var tokens = PrepareEpoch();
+        int epoch = Position.Epoch;
+        long rows = tokens.shape[0], targetsPerRow = tokens.shape[1] - 1, targetsThisCall = 0;
+        double lr = LearningRate;
+        var clock = Stopwatch.StartNew();
+        while (Position.StepInEpoch < StepsPerEpoch)
+        {
+            if (cancellation.IsCancellationRequested) return null;
+            long start = (long)Position.StepInEpoch * Options.BatchSize;
+            long size = Math.Min(Options.BatchSize, rows - start);
+            lr = LearningRate;
+            double loss = Step(tokens.narrow(0, start, size), lr);
+            long targets = size * targetsPerRow;
+            _epochLossSum += loss * targets;
+            _epochTargets += targets;
+            targetsThisCall += targets;
+            Position = Position with { StepInEpoch = Position.StepInEpoch + 1, GlobalStep = Position.GlobalStep + 1 };
+            onStep?.Invoke(new StepReport(Position, StepsPerEpoch, loss, lr, targetsThisCall / clock.Elapsed.TotalSeconds));
+        }
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        var summary = new EpochSummary(epoch, _epochLossSum / _epochTargets, lr, _epochTargets, seconds, targetsThisCall / seconds);
+        Position = new TrainingPosition(epoch + 1, 0, Position.GlobalStep);
+        _epochLossSum = 0;
+        _epochTargets = 0;
+        return summary;
+    }
+
+    /// <summary>One AdamW step at rate <paramref name="learningRate"/> on <paramref name="batch"/> [batch, seq]; returns its loss.
+    /// Does not move the position (for benchmarks and tests).</summary>
+    public double Step(Tensor batch, double learningRate)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
+        double loss;
+        if (_sharded is null)
+        {
+            var value = NextTokenLoss.Compute(_model, batch);
+            _optimizer.zero_grad();
+            value.backward();
+            loss = value.item<float>();
+        }
+        else
+        {
+            loss = _sharded.Backward(batch);
+        }
+        _optimizer.step();
+        return loss;
+    }
+
+    /// <summary>This epoch's rows in training order: the stored tensor, or its permutation drawn at the epoch start.</summary>
+    Tensor PrepareEpoch()
+    {
+        if (_shuffle is null) return _tokens;
+        if (_preparedEpoch != Position.Epoch)
+        {
+            _epochStartGeneratorState = GeneratorState(_shuffle);
+            using var scope = NewDisposeScope();
+            var order = randperm(_tokens.shape[0], generator: _shuffle);
+            _permuted?.Dispose();
+            _permuted = _tokens.index_select(0, order).DetachFromDisposeScope();
+            _preparedEpoch = Position.Epoch;
+        }
+        return _permuted!;
+    }
+
+    /// <summary>A copy of everything needed to continue from here (weights are the model's own).</summary>
+    public TrainingState CaptureState()
+    {
+        var states = _optimizer.state_dict().State;
+        var moments = new Dictionary<string, AdamMoments>();
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            var s = (AdamW.State)states[i];
+            moments[_parameterNames[i]] = new AdamMoments(s.step, s.exp_avg.detach().clone().DetachFromDisposeScope(),
+                s.exp_avg_sq.detach().clone().DetachFromDisposeScope());
+        }
+        // Once this epoch's permutation is drawn, the generator has moved on; save the state it was drawn from.
+        bool drawn = _preparedEpoch == Position.Epoch;
+        return new TrainingState
+        {
+            Position = Position,
+            EpochLossSum = _epochLossSum,
+            EpochTargets = _epochTargets,
+            EpochStartGeneratorState = _shuffle is null ? [] : drawn ? _epochStartGeneratorState : GeneratorState(_shuffle),
+            Optimizer = moments,
+        };
+    }
+
+    /// <summary>Continues from <paramref name="state"/> (captured from a trainer with the same options and parameters);
+    /// the model must already hold the weights saved with it.</summary>
+    public void Restore(TrainingState state)
+    {
+        if (state.Position.Epoch > Options.Epochs || state.Position.StepInEpoch >= StepsPerEpoch && state.Position.StepInEpoch != 0)
+            throw new ArgumentException($"state at epoch {state.Position.Epoch}, step {state.Position.StepInEpoch} does not fit {Options.Epochs} epochs of {StepsPerEpoch} steps");
+        var missing = _parameterNames.Where(n => !state.Optimizer.ContainsKey(n)).ToList();
+        if (missing.Count > 0) throw new ArgumentException($"optimizer state lacks parameter '{missing[0]}'");
+
+        var states = _optimizer.state_dict().State;
+        using (no_grad())
+        {
+            for (int i = 0; i < _parameters.Length; i++)
+            {
+                var s = (AdamW.State)states[i];
+                var saved = state.Optimizer[_parameterNames[i]];
+                s.step = saved.Step;
+                s.exp_avg.copy_(saved.ExpAvg);
+                s.exp_avg_sq.copy_(saved.ExpAvgSq);
+            }
+        }
+        Position = state.Position;
+        _epochLossSum = state.EpochLossSum;
+        _epochTargets = state.EpochTargets;
+        if (_shuffle is not null)
+        {
+            using var bytes = tensor(state.EpochStartGeneratorState, ScalarType.Byte);
+            _shuffle.set_state(bytes);
+        }
+        _preparedEpoch = -1;
+    }
+
+    static byte[] GeneratorState(Generator generator)
+    {
+        using var state = generator.get_state();
+        return state.bytes.ToArray();
+    }
+
+    public void Dispose()
+    {
+        _sharded?.Dispose();
+        _optimizer.Dispose();
+        _shuffle?.Dispose();
+        _permuted?.Dispose();
+    }
+}

@@ -1,0 +1,33 @@
+using TrigramLens.Model;
+using TrigramLens.Runtime;
+using TrigramLens.Training;
+using TrigramLens.Trigrams.Data;
+
+namespace TrigramLens.Trigrams.Training;
+
+/// <summary>What the trigram benchmark runs on.</summary>
+/// <param name="Threads">training threads (data-parallel shards); null: one per core. The reference step uses as many libtorch threads.</param>
+/// <param name="Sequences">rows of seeded trigram data the steps cycle through</param>
+public sealed record TrigramBenchmarkOptions(
+    int BatchSize = 512,
+    int Rounds = 5,
+    int StepsPerRound = 40,
+    long LongRunSteps = 10_000,
+    int Seed = 40,
+    int Sequences = 20_480,
+    int? Threads = null,
+    bool FlushDenormals = true);
+
+/// <summary><see cref="TrainingBenchmark"/> on the challenge's model and data, on a dedicated libtorch thread.</summary>
+public static class TrigramBenchmark
+{
+    public static TrainingBenchmarkReport Run(TrigramBenchmarkOptions options, IProgress<string>? progress = null) =>
+        TorchThread.Run(TrainingThreads.Settings(options.Threads, options.FlushDenormals), () =>
+        {
+            var data = TrigramDataConfig.Arena with { Seed = options.Seed };
+            using var dataset = TrigramDataset.Generate(data, options.Sequences);
+            using var model = new HookedTransformer(TrigramModelConfig.For(data, options.Seed));
+            return TrainingBenchmark.Run(model, dataset.Tokens, options.BatchSize, options.Rounds, options.StepsPerRound,
+                options.LongRunSteps, TrainingThreads.Shards(options.Threads), TrainingThreads.Count(options.Threads), progress);
+        });
+}

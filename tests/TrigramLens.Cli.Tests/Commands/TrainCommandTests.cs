@@ -1,0 +1,63 @@
+using System.Text.Json;
+
+namespace TrigramLens.Cli.Tests.Commands;
+
+[Collection("Console")]
+public sealed class TrainCommandTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-train-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Train_logs_plain_lines_when_redirected_writes_a_model_eval_reads_and_resume_finds_it_done()
+    {
+        string model = Path.Combine(_dir, "m.safetensors");
+        var (code, stdout, stderr) = CliRunner.Run("train", "--epochs", "1", "--out", model, "--threads", "2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("generating 105,000 sequences", stdout);
+        Assert.Contains("epoch   1/1: train loss", stdout);
+        Assert.DoesNotContain("\u001b[", stdout);   // no terminal control codes in a log
+
+        var (evalCode, evalOut, _) = CliRunner.Run("eval", "--model", model, "--size", "100", "--json");
+        Assert.Equal(0, evalCode);
+        int evaluated = JsonDocument.Parse(evalOut).RootElement.GetProperty("metrics").GetProperty("trigram_accuracy").GetProperty("correct").GetInt32();
+
+        var (resumeCode, resumeOut, _) = CliRunner.Run("train", "--epochs", "1", "--out", model, "--threads", "2", "--resume", "--json");
+        Assert.Equal(0, resumeCode);
+        var json = JsonDocument.Parse(resumeOut).RootElement;
+        Assert.True(json.GetProperty("completed").GetBoolean());
+        Assert.Equal(1, json.GetProperty("epochs_done").GetInt32());
+        Assert.Equal(evaluated, json.GetProperty("final").GetProperty("trigram_accuracy").GetProperty("correct").GetInt32());
+        Assert.True(File.Exists(json.GetProperty("files").GetProperty("curves").GetString()));
+    }
+
+    [Fact]
+    public void Bench_reports_both_throughputs_their_ratio_and_memory()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "--batch", "32", "--rounds", "2", "--steps", "2", "--long-steps", "3", "--threads", "2", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        double library = json.GetProperty("library_targets_per_second").GetDouble();
+        double reference = json.GetProperty("reference_targets_per_second").GetDouble();
+        Assert.True(library > 0 && reference > 0);
+        Assert.Equal(2, json.GetProperty("ratio_by_round").GetArrayLength());
+        Assert.Equal(2, json.GetProperty("shards").GetInt32());
+        Assert.True(json.GetProperty("rss_before_bytes").GetInt64() > 1 << 20);
+        Assert.True(json.GetProperty("rss_after_bytes").GetInt64() > 1 << 20);
+    }
+
+    [Theory]
+    [InlineData(new[] { "train", "--recipe", "slow" }, "slow")]
+    [InlineData(new[] { "train", "--epochs", "0" }, "--epochs must be a positive integer")]
+    [InlineData(new[] { "train", "--threads", "0" }, "--threads must be a positive integer")]
+    [InlineData(new[] { "bench", "--long-steps", "-1" }, "--long-steps must not be negative")]
+    public void Bad_arguments_are_one_line_and_exit_code_2(string[] args, string expected)
+    {
+        var (code, stdout, stderr) = CliRunner.Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.Equal("", stdout);
+    }
+}

@@ -1,0 +1,191 @@
+using TrigramLens.Model;
+using TrigramLens.Testing;
+using TrigramLens.Training;
+using static TorchSharp.torch;
+
+namespace TrigramLens.Tests.Training;
+
+public sealed class TrainerTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-trainer-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static HookedTransformerConfig Small(int seed = 3) => TinyModels.Deep(norm: NormalizationType.None, act: ActivationFunction.Relu, seed: seed);
+
+    static Tensor Tokens(HookedTransformerConfig cfg, int rows, int seed = 11)
+    {
+        using var g = new Generator((ulong)seed);
+        return randint(0, cfg.d_vocab, [rows, cfg.n_ctx], generator: g);
+    }
+
+    static TrainerOptions Options(int epochs = 2, int batch = 16, bool shuffle = true) => new()
+    {
+        Epochs = epochs,
+        BatchSize = batch,
+        Schedule = new WarmupCosineSchedule(5e-3, 3, 0.1),
+        WeightDecay = 1e-3,
+        Shuffle = shuffle,
+        ShuffleSeed = 5,
+    };
+
+    static void AssertSameWeights(HookedTransformer a, HookedTransformer b)
+    {
+        var other = b.state_dict();
+        foreach (var (name, t) in a.state_dict()) Assert.True(t.Equals(other[name]), $"{name} differs");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Library_loss_and_gradients_equal_the_naive_reference_step(bool arenaConfig)
+    {
+        var cfg = arenaConfig ? TinyModels.Arena() : Small();
+        using var model = new HookedTransformer(cfg);
+        using var reference = new ReferenceTrainingStep(model);
+        var tokens = Tokens(cfg, 6);
+
+        var expected = reference.Loss(tokens);
+        expected.backward();
+        foreach (bool hooked in new[] { false, true })
+        {
+            model.zero_grad();
+            // A hook inside the attention forces the hooked path; without it the fast path runs.
+            using var hook = hooked ? model.AddHook("blocks.0.attn.hook_pattern", (_, _) => null) : null;
+            var loss = NextTokenLoss.Compute(model, tokens);
+            loss.backward();
+            Assert.Equal(expected.item<float>(), loss.item<float>(), 5);
+            foreach (var (name, p) in model.named_parameters())
+                Assert.True(p.grad!.allclose(reference.Parameters[name].grad!, rtol: 1e-4, atol: 1e-6), $"gradient of {name} (hooked: {hooked})");
+        }
+    }
+
+    [Fact]
+    public void Same_options_give_bit_identical_weights_and_different_seeds_do_not()
+    {
+        var cfg = Small();
+        var tokens = Tokens(cfg, 64);
+        using var a = new HookedTransformer(cfg);
+        using var b = new HookedTransformer(cfg);
+        using var c = new HookedTransformer(cfg);
+        using (var ta = new Trainer(a, tokens, Options())) while (!ta.IsFinished) ta.RunEpoch();
+        using (var tb = new Trainer(b, tokens, Options())) while (!tb.IsFinished) tb.RunEpoch();
+        using (var tc = new Trainer(c, tokens, Options() with { ShuffleSeed = 6 })) while (!tc.IsFinished) tc.RunEpoch();
+        AssertSameWeights(a, b);
+        Assert.False(a.W_E.Equals(c.W_E));
+    }
+
+    [Fact]
+    public void Sharded_steps_match_the_single_thread_step_and_repeat_bit_for_bit()
+    {
+        var cfg = Small();
+        var tokens = Tokens(cfg, 64);
+        using var single = new HookedTransformer(cfg);
+        using var sharded = new HookedTransformer(cfg);
+        using var again = new HookedTransformer(cfg);
+        var losses = new List<double>[3];
+        HookedTransformer[] models = [single, sharded, again];
+        for (int i = 0; i < 3; i++)
+        {
+            using var trainer = new Trainer(models[i], tokens, Options(), shards: i == 0 ? 1 : 3);
+            losses[i] = [];
+            while (!trainer.IsFinished) losses[i].Add(trainer.RunEpoch()!.TrainLoss);
+        }
+        AssertSameWeights(sharded, again);
+        Assert.Equal(losses[1], losses[2]);
+        // Across shard counts only rounding differs. b_K's true gradient is zero (softmax ignores a constant added to
+        // every score of a row), so Adam turns its rounding noise into full-size steps: it is the one weight to skip.
+        foreach (var (name, p) in single.named_parameters().Where(p => !p.name.EndsWith("b_K", StringComparison.Ordinal)))
+            Assert.True(p.allclose(sharded.state_dict()[name], rtol: 1e-3, atol: 1e-4), name);
+        Assert.Equal(losses[0][^1], losses[1][^1], 4);
+    }
+
+    [Theory]
+    [InlineData(1, 0)]    // stopped at an epoch boundary
+    [InlineData(1, 2)]    // stopped mid-epoch
+    [InlineData(2, 1)]
+    public void Stopping_saving_and_resuming_ends_bit_identical_to_an_uninterrupted_run(int shards, int stopAfterSteps)
+    {
+        var cfg = Small();
+        var tokens = Tokens(cfg, 64);
+        var options = Options(epochs: 3);
+
+        using var uninterrupted = new HookedTransformer(cfg);
+        var expected = new List<EpochSummary>();
+        using (var trainer = new Trainer(uninterrupted, tokens, options, shards))
+            while (!trainer.IsFinished) expected.Add(trainer.RunEpoch()!);
+
+        string path = Path.Combine(_dir, "run.resume.safetensors");
+        using var first = new HookedTransformer(cfg);
+        var summaries = new List<EpochSummary>();
+        using (var trainer = new Trainer(first, tokens, options, shards))
+        {
+            summaries.Add(trainer.RunEpoch()!);
+            using var stop = new CancellationTokenSource();
+            int steps = 0;
+            var partial = trainer.RunEpoch(_ => { if (++steps == stopAfterSteps) stop.Cancel(); }, stopAfterSteps == 0 ? new CancellationToken(true) : stop.Token);
+            Assert.Null(partial);
+            Assert.Equal(new TrainingPosition(1, stopAfterSteps, trainer.StepsPerEpoch + stopAfterSteps), trainer.Position);
+            TrainingCheckpoint.Save(path, trainer, new Dictionary<string, string> { ["caller"] = "kept" });
+        }
+
+        using var checkpoint = TrainingCheckpoint.Load(path);
+        Assert.Equal("kept", checkpoint.Metadata["caller"]);
+        Assert.Equal(options, checkpoint.Options);
+        using var resumedModel = checkpoint.Model;
+        using (var trainer = new Trainer(resumedModel, tokens, checkpoint.Options, shards))
+        {
+            trainer.Restore(checkpoint.State);
+            while (!trainer.IsFinished) summaries.Add(trainer.RunEpoch()!);
+        }
+        AssertSameWeights(uninterrupted, resumedModel);
+        Assert.Equal(expected.Select(s => s.TrainLoss), summaries.Select(s => s.TrainLoss));
+    }
+
+    [Fact]
+    public void A_checkpoint_reloads_weights_moments_and_position_as_saved()
+    {
+        var cfg = Small();
+        var tokens = Tokens(cfg, 64);
+        using var model = new HookedTransformer(cfg);
+        using var trainer = new Trainer(model, tokens, Options());
+        trainer.RunEpoch();
+        string path = Path.Combine(_dir, "c.safetensors");
+        TrainingCheckpoint.Save(path, trainer);
+
+        using var saved = trainer.CaptureState();
+        using var loaded = TrainingCheckpoint.Load(path);
+        using var reloaded = loaded.Model;
+        AssertSameWeights(model, reloaded);
+        Assert.Equal(saved.Position, loaded.State.Position);
+        Assert.Equal(saved.EpochStartGeneratorState, loaded.State.EpochStartGeneratorState);
+        foreach (var (name, m) in saved.Optimizer)
+        {
+            Assert.Equal(m.Step, loaded.State.Optimizer[name].Step);
+            Assert.True(m.ExpAvg.Equals(loaded.State.Optimizer[name].ExpAvg), name);
+            Assert.True(m.ExpAvgSq.Equals(loaded.State.Optimizer[name].ExpAvgSq), name);
+            Assert.True(m.ExpAvgSq.abs().sum().item<float>() > 0, $"{name}: moments were never updated");
+        }
+    }
+
+    [Fact]
+    public void Without_shuffling_batches_are_the_rows_in_stored_order()
+    {
+        var cfg = Small();
+        var tokens = Tokens(cfg, 40);
+        using var model = new HookedTransformer(cfg);
+        using var reference = new ReferenceTrainingStep(model, weightDecay: 1e-3);
+        var options = Options(epochs: 1, batch: 16, shuffle: false);
+        using var trainer = new Trainer(model, tokens, options);
+        var losses = new List<double>();
+        trainer.RunEpoch(s => losses.Add(s.Loss));
+        // 40 rows in batches of 16: 16, 16, 8 (the last one partial, as PyTorch's DataLoader without drop_last).
+        Assert.Equal(3, losses.Count);
+        for (int i = 0; i < 3; i++)
+        {
+            double lr = options.Schedule.At(0, i, trainer.TotalSteps);
+            double expected = reference.Step(tokens.narrow(0, 16 * i, Math.Min(16, 40 - 16 * i)), lr);
+            Assert.Equal(expected, losses[i], 4);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using TrigramLens.Checkpoints;
+using TrigramLens.Training;
+using TrigramLens.Trigrams.Data;
+using TrigramLens.Trigrams.Evaluation;
+using TrigramLens.Trigrams.Training;
+using static TorchSharp.torch;
+
+namespace TrigramLens.Trigrams.Tests.Training;
+
+public sealed class TrigramTrainingTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-training-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Small enough for seconds: 640 sequences, 3 epochs of 5 steps.</summary>
+    static readonly TrigramRecipe Tiny = new()
+    {
+        Name = "tiny",
+        DatasetSize = 700,
+        TrainSize = 640,
+        Epochs = 3,
+        BatchSize = 128,
+        Schedule = new WarmupCosineSchedule(1e-2, 3, 0.1),
+        WeightDecay = 1e-3,
+        Shuffle = true,
+    };
+
+    TrigramTrainingOptions Options(string name, int threads = 2) =>
+        new() { Recipe = Tiny, OutputPath = Path.Combine(_dir, name, "model.safetensors"), Threads = threads };
+
+    [Fact]
+    public void The_arena_recipe_is_study_spec_section_3()
+    {
+        var arena = TrigramRecipe.Arena;
+        Assert.Equal((105_000, 100_000, 5_000), (arena.DatasetSize, arena.TrainSize, arena.ValidationSize));
+        Assert.Equal((512, 100, 1e-3, false), (arena.BatchSize, arena.Epochs, arena.WeightDecay, arena.Shuffle));
+        for (int e = 0; e < 100; e++) Assert.Equal(1e-3 + (1e-4 - 1e-3) * (e + 1) / 100, arena.Schedule.At(e, 0, 1), 15);
+        Assert.Equal(1e-3 + (1e-4 - 1e-3) * 1 / 10.0, arena.WithEpochs(10).Schedule.At(0, 0, 1), 15);
+        Assert.Equal(arena, TrigramRecipe.FromJson(arena.ToJson()));
+        Assert.Same(TrigramRecipe.Fast, TrigramRecipe.Named("FAST"));
+        Assert.Throws<ArgumentException>(() => TrigramRecipe.Named("slow"));
+    }
+
+    [Fact]
+    public void The_split_is_a_seeded_permutation_of_the_dataset()
+    {
+        var config = TrigramDataConfig.Arena;
+        using var split = TrigramDataSplit.Create(config, 300, 250);
+        using var again = TrigramDataSplit.Create(config, 300, 250);
+        using var dataset = TrigramDataset.Generate(config, 300);
+        Assert.True(split.Train.Equals(again.Train));
+        Assert.Equal([250L, 50], new[] { split.Train.shape[0], split.Validation.shape[0] });
+        // Same rows as the dataset, in another order: compare the rows sorted as numbers in base d_vocab.
+        static Tensor Sorted(Tensor rows) => rows.to(ScalarType.Float64).matmul(pow(75.0, arange(49, -1, -1, ScalarType.Float64) / 8)).sort().Values;
+        Assert.True(Sorted(cat([split.Train, split.Validation])).allclose(Sorted(dataset.Tokens)));
+        Assert.False(split.Train.Equals(dataset.Tokens.narrow(0, 0, 250)));
+    }
+
+    [Fact]
+    public void Training_writes_loadable_checkpoints_a_log_and_curves_and_reports_progress()
+    {
+        var reports = new List<TrainingProgress>();
+        var result = TrigramTraining.Train(Options("a"), new SyncProgress(reports.Add));
+        using var model = result.Model;
+        Assert.True(result.Completed);
+        Assert.Equal(3, result.History.Count);
+        var o = result.Outputs!;
+        foreach (var file in new[] { o.Model, o.Resume, o.Metrics, o.Curves }) Assert.True(File.Exists(file), file);
+        Assert.Equal(3, File.ReadAllLines(o.Metrics).Length);
+
+        // The saved model is the returned one: same weights, same metrics when evaluated afresh.
+        using var loaded = ModelCheckpoint.Load(o.Model);
+        foreach (var (name, t) in model.state_dict()) Assert.True(t.Equals(loaded.state_dict()[name]), name);
+        var trigrams = TrigramDataset.Generate(TrigramDataConfig.Arena, 1).Trigrams;
+        var metrics = TrigramModelMetrics.OnTrigrams(loaded, trigrams);
+        Assert.Equal(result.Final!.TrigramCorrect, metrics.Accuracy.Correct);
+        Assert.Equal(result.Final.MeanCorrectProbability, metrics.MeanCorrectProbability, 6);
+        Assert.Equal("tiny", TrigramRecipe.FromJson(ModelCheckpoint.ReadMetadata(o.Model)[TrigramTraining.RecipeKey]).Name);
+
+        Assert.Equal(TrainingPhase.Preparing, reports[0].Phase);
+        Assert.Equal(15, reports.Count(r => r.Phase == TrainingPhase.Step));
+        Assert.Equal([0, 1, 2], reports.Where(r => r.Phase == TrainingPhase.EpochEnd).Select(r => r.EpochMetrics!.Epoch));
+        Assert.Equal(TrainingPhase.Finished, reports[^1].Phase);
+        Assert.All(reports.Where(r => r.Phase == TrainingPhase.Step), r => Assert.True(r.LearningRate > 0 && r.Loss > 0));
+    }
+
+    [Theory]
+    [InlineData(7)]   // mid-epoch
+    [InlineData(5)]   // right at an epoch's end
+    public void Cancelling_and_resuming_gives_the_uninterrupted_run_bit_for_bit(int stopAfterSteps)
+    {
+        var full = TrigramTraining.Train(Options("full"));
+        using var expected = full.Model;
+
+        using var stop = new CancellationTokenSource();
+        int steps = 0;
+        var first = TrigramTraining.Train(Options("resumed"), new SyncProgress(p =>
+        {
+            if (p.Phase == TrainingPhase.Step && ++steps == stopAfterSteps) stop.Cancel();
+        }), stop.Token);
+        first.Model.Dispose();
+        Assert.False(first.Completed);
+
+        var second = TrigramTraining.Train(Options("resumed") with { Resume = true });
+        using var resumed = second.Model;
+        Assert.True(second.Completed);
+        foreach (var (name, t) in expected.state_dict()) Assert.True(t.Equals(resumed.state_dict()[name]), name);
+        Assert.Equal(full.History.Select(m => (m.TrainLoss, m.ValidationLoss, m.TrigramCorrect)),
+            second.History.Select(m => (m.TrainLoss, m.ValidationLoss, m.TrigramCorrect)));
+        Assert.Equal(3, File.ReadAllLines(second.Outputs!.Metrics).Length);
+    }
+
+    [Fact]
+    public void Resuming_with_another_recipe_is_refused()
+    {
+        TrigramTraining.Train(Options("r") with { Epochs = 1 }).Model.Dispose();
+        var e = Assert.Throws<ArgumentException>(() => TrigramTraining.Train(Options("r") with { Epochs = 2, Resume = true }));
+        Assert.Contains("different run", e.Message);
+    }
+
+    /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post them elsewhere).</summary>
+    sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
