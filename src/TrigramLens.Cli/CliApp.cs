@@ -48,6 +48,11 @@ public static class CliApp
         catch (Exception e)
         {
             var error = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e;
+            if (error is OperationCanceledException)
+            {
+                Console.Error.WriteLine($"trigramlens: {error.Message}");
+                return StopOnCtrlC.ExitStopped;
+            }
             if (IsUserFacing(error))
             {
                 Console.Error.WriteLine($"trigramlens: {error.Message}");

@@ -29,9 +29,10 @@ static class BenchCommand
         });
         var flush = new Option<bool>("--flush-denormals") { Description = "Flush denormal floats to zero (default true)", DefaultValueFactory = _ => true };
         var json = CommonOptions.Json();
-        var command = new Command("bench", "Training throughput: the library's step vs a naive reference step, and memory over a long run")
+        var command = new Command("bench", "Training throughput: the library's step vs a naive reference step, and memory over a long run (`bench study`: the study's speed)")
         {
             batch, rounds, steps, longSteps, threads, flush, json,
+            BenchStudyCommand.Build(),
         };
         command.SetAction(r =>
         {

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
 using TrigramLens.Checkpoints;
+using TrigramLens.Model;
 using TrigramLens.Trigrams.Study;
+using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli.Commands;
 
@@ -12,7 +14,7 @@ static class StudyCommand
     public static Command Build()
     {
         var model = CommonOptions.Model(required: false);
-        model.Description += "; without one, the default model is trained first";
+        model.Description += "; without one, the default model is trained first (into the output folder, reused next time)";
         var output = new Option<DirectoryInfo>("--out")
         {
             Description = "Directory for the figures, results.json and report.html",
@@ -20,6 +22,11 @@ static class StudyCommand
         };
         var seed = CommonOptions.Seed();
         var actFn = CommonOptions.ActFn();
+        var trainEpochs = new Option<int?>("--train-epochs") { Description = "Without --model: train the default model for this many epochs instead of the recipe's (a quicker, weaker model)" };
+        trainEpochs.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--train-epochs must be a positive integer");
+        });
         var rows = CommonOptions.Positive("--rows", "The first N analysis rows get attention and token-QK figures", 3);
         var row = new Option<int[]>("--row") { Description = "A further analysis row to draw, e.g. --row 1234 (repeatable)" };
         var prefixes = new Option<string[]>("--prefix")
@@ -35,7 +42,7 @@ static class StudyCommand
 
         var command = new Command("study", "Run the whole trigram study and write figures, results.json and report.html")
         {
-            model, output, seed, rows, row, prefixes, actFn,
+            model, output, seed, rows, row, prefixes, trainEpochs, actFn,
         };
         command.SetAction(r =>
         {
@@ -48,7 +55,8 @@ static class StudyCommand
                 ExtraPrefixes = (r.GetValue(prefixes) ?? []).Select(p => ParsePrefix(p)!).ToList(),
             };
             var clock = Stopwatch.StartNew();
-            var (transformer, source) = LoadOrTrain(r.GetValue(model), r.GetValue(actFn), options);
+            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), r.GetValue(actFn), r.GetValue(trainEpochs), options);
+            options = options with { Training = training };
             using (transformer)
             {
                 AnsiConsole.MarkupLine($"Studying [bold]{Markup.Escape(source)}[/] → {Markup.Escape(options.OutputDirectory)}");
@@ -61,10 +69,27 @@ static class StudyCommand
         return command;
     }
 
-    static (TrigramLens.Model.HookedTransformer model, string source) LoadOrTrain(FileInfo? path, TrigramLens.Model.ActivationFunction actFn, StudyOptions options)
+    static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, ActivationFunction actFn, int? epochs, StudyOptions options)
     {
-        if (path is not null) return (ModelCheckpoint.Load(path.FullName, new CheckpointLoadOptions(ActFn: actFn)), path.FullName);
-        throw new ArgumentException("training the default model is not available yet: pass --model PATH");
+        if (path is not null) return (ModelCheckpoint.Load(path.FullName, new CheckpointLoadOptions(ActFn: actFn)), path.FullName, null);
+
+        // No checkpoint: train the default model into the study folder. A finished model there is reused, and an
+        // interrupted training resumes, so running the study again never repeats work.
+        string modelPath = Path.Combine(options.OutputDirectory, epochs is int n ? $"model-seed{options.Seed}-epochs{n}.safetensors" : $"model-seed{options.Seed}.safetensors");
+        AnsiConsole.MarkupLine($"No --model given: training the default ({TrigramRecipe.Fast.Name}) model, seed {options.Seed} → {Markup.Escape(modelPath)}");
+        var training = new TrigramTrainingOptions { Recipe = TrigramRecipe.Fast, Seed = options.Seed, Epochs = epochs, OutputPath = modelPath, Resume = true };
+        using var stop = new StopOnCtrlC();
+        var result = TrainingProgressView.Run(progress => TrigramTraining.Train(training, progress, stop.Token));
+        if (!result.Completed)
+        {
+            result.Model.Dispose();
+            throw new OperationCanceledException("training stopped; run the study again to continue it");
+        }
+        var final = result.Final!;
+        string? curves = result.Outputs is { } o && File.Exists(o.Curves) ? Path.GetFileName(o.Curves) : null;
+        var summary = new TrainingSummary(result.Recipe.Name, result.Seed, result.Recipe.Epochs, final.ElapsedSeconds,
+            final.TrigramCorrect, final.TrigramTotal, final.ValidationLoss, curves);
+        return (result.Model, $"trained ({result.Recipe.Name} recipe, seed {result.Seed}): {modelPath}", summary);
     }
 
     internal static int[]? ParsePrefix(string text)

@@ -7,8 +7,6 @@ namespace TrigramLens.Cli.Commands;
 /// <summary><c>trigramlens train [--recipe fast|arena] [--seed 40] [--epochs N] [--out PATH] [--resume] [--threads N] [--json]</c></summary>
 static class TrainCommand
 {
-    public const int ExitStopped = 130;   // the shell's convention for "ended by Ctrl-C"
-
     public static Command Build()
     {
         var recipe = new Option<string>("--recipe")
@@ -61,31 +59,16 @@ static class TrainCommand
                 Threads = r.GetValue(threads),
                 FlushDenormals = r.GetValue(flush),
             };
-            using var stop = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
+            using var stop = new StopOnCtrlC();
+            var result = r.GetValue(json)
+                ? TrigramTraining.Train(options, null, stop.Token)
+                : TrainingProgressView.Run(progress => TrigramTraining.Train(options, progress, stop.Token));
+            using (result.Model)
             {
-                // First Ctrl-C: finish the current step, save, exit. A second one ends the process as usual.
-                if (stop.IsCancellationRequested) return;
-                e.Cancel = true;
-                stop.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
-            try
-            {
-                var result = r.GetValue(json)
-                    ? TrigramTraining.Train(options, null, stop.Token)
-                    : TrainingProgressView.Run(progress => TrigramTraining.Train(options, progress, stop.Token));
-                using (result.Model)
-                {
-                    if (r.GetValue(json)) JsonOutput.Write(ToJson(result));
-                    else Render(result);
-                }
-                return result.Completed ? 0 : ExitStopped;
+                if (r.GetValue(json)) JsonOutput.Write(ToJson(result));
+                else Render(result);
             }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
-            }
+            return result.Completed ? 0 : StopOnCtrlC.ExitStopped;
         });
         return command;
     }

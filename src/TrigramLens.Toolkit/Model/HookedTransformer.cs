@@ -71,38 +71,25 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// <returns>logits [batch, pos, d_vocab_out]</returns>
     public override Tensor forward(Tensor tokens)
     {
-        var residual = ResidualStream(tokens);
-        if (ln_final is not null) residual = ln_final.call(residual);
-        return unembed.call(residual);
-    }
-
-    /// <summary>
-    /// <c>forward(tokens)[:, :-1]</c>, the logits next-token training uses, without unembedding the last position
-    /// (which no target follows). Hooks fire as in <see cref="forward"/>, except that <c>ln_final</c>'s hooks, when
-    /// attached, see all positions.
-    /// </summary>
-    /// <returns>[batch, pos − 1, d_vocab_out]</returns>
-    public Tensor ForwardExceptLast(Tensor tokens)
-    {
-        var residual = ResidualStream(tokens);
-        long pos = residual.shape[1];
-        if (ln_final is null) return unembed.call(residual.narrow(1, 0, pos - 1));
-        bool lnHooked = ln_final.hook_scale.HasHooks || ln_final.hook_normalized.HasHooks;
-        // LayerNorm acts per position, so normalising the kept positions only is the same unless a hook watches.
-        return lnHooked
-            ? unembed.call(ln_final.call(residual).narrow(1, 0, pos - 1))
-            : unembed.call(ln_final.call(residual.narrow(1, 0, pos - 1)));
-    }
-
-    /// <returns>hook_resid_post of the last block: [batch, pos, d_model]</returns>
-    Tensor ResidualStream(Tensor tokens)
-    {
         tokens = CheckTokens(tokens);
         if (hook_tokens is not null) tokens = hook_tokens.call(tokens);
         // pos_embed returns a view of W_pos: a hook editing it in place must not write into the weight.
         var residual = hook_embed.call(embed.call(tokens)) + hook_pos_embed.CallShared(pos_embed.call(tokens));
         foreach (var block in blocks) residual = block.call(residual);
-        return residual;
+        if (ln_final is not null) residual = ln_final.call(residual);
+        return unembed.call(residual);
+    }
+
+    /// <summary>
+    /// <c>forward(tokens)[:, :-1]</c>, the logits next-token training uses, computed as <c>forward(tokens[:, :-1])</c>:
+    /// attention is causal, so no earlier position depends on the last token, and the last position's own residual
+    /// feeds no target. Hooks, when attached, see the first <c>pos − 1</c> positions.
+    /// </summary>
+    /// <returns>[batch, pos − 1, d_vocab_out]</returns>
+    public Tensor ForwardExceptLast(Tensor tokens)
+    {
+        if (tokens.dim() == 1) tokens = tokens.unsqueeze(0);
+        return forward(tokens.narrow(1, 0, tokens.shape[1] - 1));
     }
 
     Tensor CheckTokens(Tensor tokens)

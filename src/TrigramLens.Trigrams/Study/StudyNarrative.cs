@@ -19,6 +19,10 @@ public static class StudyNarrative
                $"Its loss on the analysis set is {F(m.Loss)}, {Pct(m.LossAsFraction)} of the way from the best achievable loss back to uniform guessing.";
     }
 
+    public static string Training(TrainingSummary t) =>
+        $"No checkpoint was given, so the study trained one: the {t.Recipe} recipe, seed {t.Seed}, {t.Epochs} epochs in {F(t.WallSeconds, 0)} s, " +
+        $"reaching {t.TrigramCorrect} of {t.TrigramTotal} trigrams and validation loss {F(t.ValidationLoss)}.";
+
     public static string Attention(AttentionResults a)
     {
         var p = a.PreviousTokenAttention;

@@ -24,6 +24,8 @@ public sealed record StudyOptions
     public IReadOnlyList<int[]> ExtraPrefixes { get; init; } = [];
     /// <summary>Token-pair attention above which a (query, key) cell counts as a hot spot.</summary>
     public double HotSpotThreshold { get; init; } = 0.1;
+    /// <summary>Set when the model was trained for this study; shown in the report.</summary>
+    public TrainingSummary? Training { get; init; }
     /// <summary>Rows on which the closed-form Jacobians are cross-checked against autograd through hooks.</summary>
     public int JacobianCheckRows { get; init; } = 8;
 

@@ -37,6 +37,11 @@ public static class StudyReport
                  $"{r.AnalysisDataset.TrigramPositions} prefix positions. Numbers: <a href=\"results.json\">results.json</a>.</p>");
         h.Append($"<p class=\"note\">{E(StudyNarrative.Headline(r))}</p>");
         Summary(h, r);
+        if (r.Model.Training is { } training)
+        {
+            h.Append($"<h2>0. Training</h2><p class=\"note\">{E(StudyNarrative.Training(training))}</p>");
+            if (training.CurvesFile is string curves) h.Append($"<figure><a href=\"{E(curves)}\"><img src=\"{E(curves)}\" alt=\"training curves\"></a></figure>");
+        }
 
         Section(h, "1. Attention patterns", StudyNarrative.Attention(r.Attention), r, "attention");
         Section(h, "2. Positional vs token QK scores", StudyNarrative.Qk(r.Qk), r, "qk");

@@ -24,7 +24,12 @@ public sealed record StudyResults(
     IReadOnlyList<FigureInfo> Figures,
     IReadOnlyDictionary<string, double> StageSeconds);
 
-public sealed record ModelInfo(string Source, HookedTransformerConfig Config);
+/// <param name="Training">how the model was trained, when the study trained it</param>
+public sealed record ModelInfo(string Source, HookedTransformerConfig Config, TrainingSummary? Training);
+
+/// <summary>A model the study trained itself: recipe, seed, outcome and the training-curves figure beside the report.</summary>
+public sealed record TrainingSummary(string Recipe, int Seed, int Epochs, double WallSeconds, int TrigramCorrect, int TrigramTotal,
+    double ValidationLoss, string? CurvesFile);
 
 public sealed record AnalysisDatasetInfo(int Seed, long Size, int SeqLen, int DVocab, int NTrigrams, long TrigramPositions);
 

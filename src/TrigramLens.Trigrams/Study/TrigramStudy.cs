@@ -122,7 +122,7 @@ public sealed class TrigramStudy
             var variance = Stage("Residual variance", () => ResidualVariance(cache));
             Stage($"Rendering {_rendering.Count} figures", () => _rendering.RenderAll());
 
-            return new StudyResults(1, new ModelInfo(modelSource, cfg), info, metrics, attention, qk, pairs, table, predictions,
+            return new StudyResults(1, new ModelInfo(modelSource, cfg, _options.Training), info, metrics, attention, qk, pairs, table, predictions,
                 simplified, dla, jacobians, angles, variance, _figures, _seconds);
         }
     }

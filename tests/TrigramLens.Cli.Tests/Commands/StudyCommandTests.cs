@@ -24,6 +24,29 @@ public sealed class StudyCommandTests : IDisposable
         Assert.Contains("<h2>8. MLP Jacobians</h2>", File.ReadAllText(Path.Combine(_dir, "report.html")));
     }
 
+    [Fact]
+    public void Study_without_a_model_trains_one_first_and_reuses_it_next_time()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("study", "--out", _dir, "--train-epochs", "1", "--rows", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("training the default", stdout);
+        string model = Path.Combine(_dir, "model-seed40-epochs1.safetensors");
+        Assert.True(File.Exists(model));
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json"))))
+        {
+            var training = json.RootElement.GetProperty("model").GetProperty("training");
+            Assert.Equal(1, training.GetProperty("epochs").GetInt32());
+            Assert.Equal(training.GetProperty("trigram_correct").GetInt32(),
+                json.RootElement.GetProperty("metrics").GetProperty("trigram_accuracy").GetProperty("correct").GetInt32());
+        }
+        Assert.Contains("0. Training", File.ReadAllText(Path.Combine(_dir, "report.html")));
+
+        var written = File.GetLastWriteTimeUtc(model);
+        (code, _, stderr) = CliRunner.Run("study", "--out", _dir, "--train-epochs", "1", "--rows", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(model));   // the finished model was reused, not retrained
+    }
+
     [Theory]
     [InlineData("--prefix", "1,x")]
     [InlineData("--rows", "0")]
