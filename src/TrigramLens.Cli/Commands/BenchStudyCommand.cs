@@ -68,7 +68,7 @@ static class BenchStudyCommand
         var table = new Table().Title($"[bold]MLP Jacobians of {j.Jacobians:N0} (row, position) pairs, best of 3[/]")
             .AddColumn("").AddColumn(new TableColumn("seconds").RightAligned()).AddColumn(new TableColumn("vs autograd").RightAligned());
         table.AddRow("autograd through hooks (as the published study)", $"{j.AutogradSeconds:F4}", "1×");
-        table.AddRow("closed form, materialised [rows, pos, d, d]", $"{j.ClosedFormSeconds:F4}", $"{j.Speedup:F0}× faster");
+        table.AddRow("closed form, materialised [[rows, pos, d, d]]", $"{j.ClosedFormSeconds:F4}", $"{j.Speedup:F0}× faster");
         table.AddRow("closed form, factored (slopes · rank-one maps)", $"{j.FactorsSeconds:F5}", $"{j.FactorsSpeedup:F0}× faster");
         table.AddRow("largest disagreement", $"{j.MaxAbsDifference:0.0e+0}", "");
         table.AddRow("[bold]whole study[/] (2,500 rows, every figure)", $"{studySeconds:F2}", "");

@@ -47,6 +47,20 @@ public sealed class StudyCommandTests : IDisposable
         Assert.Equal(written, File.GetLastWriteTimeUtc(model));   // the finished model was reused, not retrained
     }
 
+    [Fact]
+    public void Bench_study_times_both_jacobian_methods_on_the_same_rows_and_the_whole_study()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "study", "--rows", "3", "--json");
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        Assert.Equal(3 * 50, root.GetProperty("jacobians").GetInt32());
+        Assert.True(root.GetProperty("max_abs_difference").GetDouble() < 1e-5);
+        Assert.Equal(root.GetProperty("autograd_seconds").GetDouble() / root.GetProperty("closed_form_seconds").GetDouble(),
+            root.GetProperty("speedup").GetDouble(), 6);
+        Assert.True(root.GetProperty("study_seconds").GetDouble() > 0);
+    }
+
     [Theory]
     [InlineData("--prefix", "1,x")]
     [InlineData("--rows", "0")]
