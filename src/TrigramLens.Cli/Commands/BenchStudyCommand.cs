@@ -6,6 +6,7 @@ using TrigramLens.Checkpoints;
 using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
+using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli.Commands;
 
@@ -26,7 +27,7 @@ static class BenchStudyCommand
         {
             using var transformer = r.GetValue(model) is { } path
                 ? ModelCheckpoint.Load(path.FullName)
-                : new HookedTransformer(ArenaShape());
+                : new HookedTransformer(TrigramModelConfig.For(TrigramDataConfig.Arena, seed: 40));
             bool asJson = r.GetValue(json);
 
             using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { DVocab = transformer.Cfg.d_vocab, SeqLen = transformer.Cfg.n_ctx }, r.GetValue(rows));
@@ -59,9 +60,6 @@ static class BenchStudyCommand
         });
         return command;
     }
-
-    static HookedTransformerConfig ArenaShape() => new(n_layers: 1, d_model: 32, n_ctx: 50, d_head: 16, d_vocab: 75, n_heads: 1, d_mlp: 20,
-        normalization_type: NormalizationType.None, use_attn_result: true, use_split_qkv_input: true, use_hook_tokens: true, seed: 40);
 
     static void Render(MlpJacobianTimings j, double studySeconds)
     {
