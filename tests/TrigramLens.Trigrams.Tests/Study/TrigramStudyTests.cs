@@ -115,5 +115,15 @@ public sealed class TrigramStudyTests : IDisposable
         Assert.Equal(StudyOptions.DefaultPrefixes.Count + 1, r.PredictionDistributions.Count);
         Assert.Equal(20L * 50, r.MlpJacobian.Positions);
         Assert.True(File.Exists(Path.Combine(_dir, "prediction-3-4-5.png")));
+
+        // Every key of results.json (to the second level) is documented in docs/results.md.
+        string docs = File.ReadAllText(Path.Combine(ReferenceData.RepositoryRoot, "docs", "results.md"));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")));
+        foreach (var section in json.RootElement.EnumerateObject())
+        {
+            Assert.Contains(section.Name, docs);
+            if (section.Value.ValueKind != JsonValueKind.Object || section.Name is "model" or "stage_seconds") continue;
+            foreach (var key in section.Value.EnumerateObject()) Assert.Contains(key.Name, docs);
+        }
     }
 }
