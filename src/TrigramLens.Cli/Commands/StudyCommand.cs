@@ -8,7 +8,7 @@ using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli.Commands;
 
-/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--prefix a,b,...]</c></summary>
+/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu]</c></summary>
 static class StudyCommand
 {
     public static Command Build()
