@@ -2,20 +2,12 @@ using TrigramLens.Trigrams.Evaluation;
 
 namespace TrigramLens.Cli;
 
-/// <summary>The JSON shape of accuracy and metrics, shared by every command that prints them.</summary>
+/// <summary>The JSON shape of a model's metrics (accuracy records serialise as themselves: correct, total, fraction, misses).</summary>
 static class MetricsJson
 {
-    public static object From(TrigramAccuracy a) => new
-    {
-        correct = a.Correct,
-        total = a.Total,
-        fraction = a.Fraction,
-        misses = a.Misses.Select(m => new { a = m.A, b = m.B, c = m.C, predicted = m.Predicted }),
-    };
-
     public static object From(TrigramModelMetrics m) => new
     {
-        trigram_accuracy = From(m.Accuracy),
+        trigram_accuracy = m.Accuracy,
         mean_correct_probability = m.MeanCorrectProbability,
         loss = m.Loss,
         loss_as_fraction = m.LossAsFraction,

@@ -1,5 +1,4 @@
 using ScottPlot;
-using TrigramLens.IO;
 
 namespace TrigramLens.Training;
 
@@ -30,7 +29,7 @@ public static class TrainingCurves
             plot.Axes.SetLimitsY(0, 1.02, plot.Axes.Right);
         }
         plot.ShowLegend(Alignment.UpperCenter);
-        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(width, height, ImageFormat.Png));
+        Figures.Figure.Save(plot, path, width, height);
 
         void Add(CurveSeries series, IYAxis axis, LinePattern pattern)
         {

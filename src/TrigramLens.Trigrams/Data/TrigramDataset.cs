@@ -32,20 +32,25 @@ public sealed class TrigramDataset : IDisposable
     /// </summary>
     public static TrigramDataset Generate(TrigramDataConfig config, int size)
     {
-        config.Validate();
-        if (size < 0) throw new ArgumentOutOfRangeException(nameof(size), "size must not be negative");
         TorchRuntime.EnsureLoaded();
         using var generator = new Generator((ulong)config.Seed);
+        return Generate(config, size, generator);
+    }
+
+    /// <summary>
+    /// The same draws from <paramref name="generator"/>, which the caller seeded (as ARENA seeds its global generator).
+    /// Afterwards it stands where ARENA's next draw, e.g. <c>random_split</c>'s permutation, would start.
+    /// </summary>
+    public static TrigramDataset Generate(TrigramDataConfig config, int size, Generator generator)
+    {
+        config.Validate();
+        if (size < 0) throw new ArgumentOutOfRangeException(nameof(size), "size must not be negative");
         var trigrams = TrigramSet.Generate(generator, config.DVocab, config.ResolvedTrigramCount);
         using var scope = NewDisposeScope();
         var tokens = randint(0, config.DVocab, [size, config.SeqLen], generator: generator);
         PlantTrigrams(tokens, trigrams);
         return new TrigramDataset(config, trigrams, tokens.DetachFromDisposeScope());
     }
-
-    /// <summary>Wraps existing tokens (e.g. loaded from disk) with their trigram set; the dataset takes ownership.</summary>
-    public static TrigramDataset FromTokens(TrigramDataConfig config, TrigramSet trigrams, Tensor tokens) =>
-        new(config, trigrams, tokens.DetachFromDisposeScope());
 
     /// <summary>
     /// One vectorised pass per position: look up every row's <c>(toks[i], toks[i+1])</c> in the completion table and

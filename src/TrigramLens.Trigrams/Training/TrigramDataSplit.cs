@@ -7,7 +7,7 @@ namespace TrigramLens.Trigrams.Training;
 /// <summary>
 /// ARENA's data for training: <c>BigramDataset(size)</c> from the seed, then <c>random_split(dataset, [train, rest])</c>.
 /// <c>random_split</c> takes <c>randperm(size)</c> from the same (global) generator right after the dataset's draws; we
-/// continue a generator seeded the same way through the same draws, so the split (and, without shuffling, the
+/// draw it from the generator the dataset was drawn from, so the split (and, without shuffling, the
 /// training order) is ARENA's: train rows are <c>perm[..train]</c> in that order, validation rows <c>perm[train..]</c>.
 /// Owns its tensors.
 /// </summary>
@@ -31,15 +31,11 @@ public sealed class TrigramDataSplit : IDisposable
     public static TrigramDataSplit Create(TrigramDataConfig config, int size, int trainSize)
     {
         if (trainSize < 1 || trainSize >= size) throw new ArgumentException($"need 0 < train size ({trainSize}) < size ({size})");
-        using var dataset = TrigramDataset.Generate(config, size);
-
-        // Replay the dataset's draws on our own generator to reach the state random_split would see.
+        TrigramLens.Runtime.TorchRuntime.EnsureLoaded();
+        // One generator through the dataset's draws and then the permutation, as ARENA's global generator.
         using var generator = new Generator((ulong)config.Seed);
-        var replayed = TrigramSet.Generate(generator, config.DVocab, config.ResolvedTrigramCount);
-        if (!replayed.Trigrams.SequenceEqual(dataset.Trigrams.Trigrams))
-            throw new InvalidOperationException("replaying the dataset's generator gave a different trigram set");
+        using var dataset = TrigramDataset.Generate(config, size, generator);
         using var scope = NewDisposeScope();
-        randint(0, config.DVocab, [size, config.SeqLen], generator: generator);
         var order = randperm(size, generator: generator);
         var train = dataset.Tokens.index_select(0, order.narrow(0, 0, trainSize)).DetachFromDisposeScope();
         var validation = dataset.Tokens.index_select(0, order.narrow(0, trainSize, size - trainSize)).DetachFromDisposeScope();

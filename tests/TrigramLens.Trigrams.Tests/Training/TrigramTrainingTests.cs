@@ -55,6 +55,15 @@ public sealed class TrigramTrainingTests : IDisposable
         static Tensor Sorted(Tensor rows) => rows.to(ScalarType.Float64).matmul(pow(75.0, arange(49, -1, -1, ScalarType.Float64) / 8)).sort().Values;
         Assert.True(Sorted(cat([split.Train, split.Validation])).allclose(Sorted(dataset.Tokens)));
         Assert.False(split.Train.Equals(dataset.Tokens.narrow(0, 0, 250)));
+
+        // ARENA's order of draws, replayed by hand on a fresh generator: trigram candidates, the token matrix, then
+        // random_split's permutation. Train rows are the dataset's rows perm[..train], in that order.
+        using var generator = new TorchSharp.torch.Generator(40);
+        TrigramSet.Generate(generator, 75, config.ResolvedTrigramCount);
+        randint(0, 75, [300, 50], generator: generator);
+        var perm = randperm(300, generator: generator);
+        Assert.True(split.Train.Equals(dataset.Tokens.index_select(0, perm[..250])));
+        Assert.True(split.Validation.Equals(dataset.Tokens.index_select(0, perm[250..])));
     }
 
     [Fact]
