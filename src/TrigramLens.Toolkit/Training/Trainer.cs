@@ -17,7 +17,7 @@ public sealed class Trainer : IDisposable
 {
     readonly HookedTransformer _model;
     readonly Tensor _tokens;        // [rows, seq] int64, borrowed
-    readonly AdamW _optimizer;
+    readonly FlatAdamW _optimizer;
     readonly Parameter[] _parameters;
     readonly string[] _parameterNames;
     readonly Generator? _shuffle;
@@ -52,14 +52,7 @@ public sealed class Trainer : IDisposable
         var named = model.named_parameters().ToArray();
         _parameterNames = named.Select(p => p.name).ToArray();
         _parameters = named.Select(p => p.parameter).ToArray();
-        _optimizer = optim.AdamW(_parameters, lr: options.Schedule.At(0, 0, 1), beta1: options.Beta1, beta2: options.Beta2,
-            eps: options.Eps, weight_decay: options.WeightDecay);
-        // AdamW allocates its moments now; they live as long as the trainer, not as the caller's dispose scope.
-        foreach (AdamW.State s in _optimizer.state_dict().State)
-        {
-            s.exp_avg.DetachFromDisposeScope();
-            s.exp_avg_sq.DetachFromDisposeScope();
-        }
+        _optimizer = new FlatAdamW(_parameters, options.Beta1, options.Beta2, options.Eps, options.WeightDecay);
         if (options.Shuffle) _shuffle = new Generator(options.ShuffleSeed);
         if (shards > 1) _sharded = new ShardedBackward(model, _parameters, shards);
         StepsPerEpoch = (int)(options.DropLast ? rows / options.BatchSize : (rows + options.BatchSize - 1) / options.BatchSize);
@@ -116,12 +109,11 @@ public sealed class Trainer : IDisposable
     public double Step(Tensor batch, double learningRate)
     {
         using var scope = NewDisposeScope();
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
         double loss;
         if (_sharded is null)
         {
             var value = NextTokenLoss.Compute(_model, batch);
-            _optimizer.zero_grad();
+            _optimizer.ZeroGrad();
             value.backward();
             loss = value.item<float>();
         }
@@ -129,7 +121,7 @@ public sealed class Trainer : IDisposable
         {
             loss = _sharded.Backward(batch);
         }
-        _optimizer.step();
+        _optimizer.Step(learningRate);
         return loss;
     }
 
@@ -152,14 +144,8 @@ public sealed class Trainer : IDisposable
     /// <summary>A copy of everything needed to continue from here (weights are the model's own).</summary>
     public TrainingState CaptureState()
     {
-        var states = _optimizer.state_dict().State;
         var moments = new Dictionary<string, AdamMoments>();
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            var s = (AdamW.State)states[i];
-            moments[_parameterNames[i]] = new AdamMoments(s.step, s.exp_avg.detach().clone().DetachFromDisposeScope(),
-                s.exp_avg_sq.detach().clone().DetachFromDisposeScope());
-        }
+        for (int i = 0; i < _parameters.Length; i++) moments[_parameterNames[i]] = _optimizer.Moments(i);
         // Once this epoch's permutation is drawn, the generator has moved on; save the state it was drawn from.
         bool drawn = _preparedEpoch == Position.Epoch;
         return new TrainingState
@@ -181,18 +167,13 @@ public sealed class Trainer : IDisposable
         var missing = _parameterNames.Where(n => !state.Optimizer.ContainsKey(n)).ToList();
         if (missing.Count > 0) throw new ArgumentException($"optimizer state lacks parameter '{missing[0]}'");
 
-        var states = _optimizer.state_dict().State;
-        using (no_grad())
+        var moments = _parameterNames.Select(n => state.Optimizer[n]).ToArray();
+        for (int i = 0; i < _parameters.Length; i++)
         {
-            for (int i = 0; i < _parameters.Length; i++)
-            {
-                var s = (AdamW.State)states[i];
-                var saved = state.Optimizer[_parameterNames[i]];
-                s.step = saved.Step;
-                s.exp_avg.copy_(saved.ExpAvg);
-                s.exp_avg_sq.copy_(saved.ExpAvgSq);
-            }
+            if (!moments[i].ExpAvg.shape.SequenceEqual(_parameters[i].shape) || !moments[i].ExpAvgSq.shape.SequenceEqual(_parameters[i].shape))
+                throw new ArgumentException($"optimizer state of '{_parameterNames[i]}' is [{string.Join(", ", moments[i].ExpAvg.shape)}], the parameter [{string.Join(", ", _parameters[i].shape)}]");
         }
+        _optimizer.SetMoments(moments);
         Position = state.Position;
         _epochLossSum = state.EpochLossSum;
         _epochTargets = state.EpochTargets;

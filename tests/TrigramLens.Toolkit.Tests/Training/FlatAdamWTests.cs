@@ -1,0 +1,83 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TrigramLens.Training;
+using static TorchSharp.torch;
+
+namespace TrigramLens.Tests.Training;
+
+public sealed class FlatAdamWTests
+{
+    static Parameter[] Parameters(Generator g) =>
+        [new(randn([5, 3], generator: g)), new(randn([7], generator: g)), new(randn([2, 1, 4], generator: g))];
+
+    [Fact]
+    public void Steps_equal_torchsharp_adamw_over_the_separate_tensors()
+    {
+        using var g = new Generator(1);
+        var flat = Parameters(g);
+        var separate = flat.Select(p => new Parameter(p.detach().clone())).ToArray();
+        using var optimizer = new FlatAdamW(flat, 0.9, 0.99, 1e-8, 0.01);
+        using var reference = optim.AdamW(separate, lr: 0, beta1: 0.9, beta2: 0.99, eps: 1e-8, weight_decay: 0.01);
+
+        foreach (double lr in new[] { 1e-2, 3e-2, 5e-3, 1e-3 })
+        {
+            for (int i = 0; i < flat.Length; i++)
+            {
+                var grad = randn(flat[i].shape, generator: g);
+                flat[i].grad = grad.clone();
+                separate[i].grad = grad;
+            }
+            optimizer.Step(lr);
+            foreach (var group in reference.ParamGroups) group.LearningRate = lr;
+            reference.step();
+        }
+
+        for (int i = 0; i < flat.Length; i++)
+        {
+            Assert.True(flat[i].Equals(separate[i]), $"parameter {i}");
+            var state = (AdamW.State)reference.state_dict().State[i];
+            using var moments = optimizer.Moments(i);
+            Assert.Equal(state.step, moments.Step);
+            Assert.True(moments.ExpAvg.Equals(state.exp_avg), $"exp_avg {i}");
+            Assert.True(moments.ExpAvgSq.Equals(state.exp_avg_sq), $"exp_avg_sq {i}");
+        }
+    }
+
+    [Fact]
+    public void Moments_set_on_a_fresh_optimizer_continue_the_same_trajectory()
+    {
+        using var g = new Generator(2);
+        var a = Parameters(g);
+        var b = a.Select(p => new Parameter(p.detach().clone())).ToArray();
+        using var first = new FlatAdamW(a, 0.9, 0.999, 1e-8, 1e-3);
+        var grads = Enumerable.Range(0, 3).Select(_ => a.Select(p => randn(p.shape, generator: g)).ToArray()).ToArray();
+
+        void Step(FlatAdamW optimizer, Parameter[] ps, Tensor[] gs)
+        {
+            for (int i = 0; i < ps.Length; i++) ps[i].grad = gs[i].clone();
+            optimizer.Step(1e-2);
+        }
+
+        Step(first, a, grads[0]);
+        using (no_grad()) for (int i = 0; i < b.Length; i++) b[i].copy_(a[i]);
+        using var second = new FlatAdamW(b, 0.9, 0.999, 1e-8, 1e-3);
+        second.SetMoments(Enumerable.Range(0, a.Length).Select(first.Moments).ToArray());
+        foreach (var gs in grads.Skip(1))
+        {
+            Step(first, a, gs);
+            Step(second, b, gs);
+        }
+        for (int i = 0; i < a.Length; i++) Assert.True(a[i].Equals(b[i]), $"parameter {i}");
+    }
+
+    [Fact]
+    public void A_parameter_without_a_gradient_is_named()
+    {
+        using var g = new Generator(3);
+        var ps = Parameters(g);
+        using var optimizer = new FlatAdamW(ps, 0.9, 0.999, 1e-8, 0);
+        ps[0].grad = zeros_like(ps[0]);
+        var e = Assert.Throws<InvalidOperationException>(() => optimizer.Step(1e-3));
+        Assert.Contains("parameter 1", e.Message);
+    }
+}
