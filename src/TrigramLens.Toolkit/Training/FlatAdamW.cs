@@ -7,10 +7,11 @@ namespace TrigramLens.Training;
 /// <summary>
 /// AdamW over all of a model's parameters as one tensor: each step gathers the parameters and their gradients into a
 /// flat buffer, TorchSharp's AdamW updates it with a handful of kernels, and the result is copied back. AdamW over
-/// the separate tensors launches about ten small kernels per tensor; on a model of 16 small tensors that costs several
-/// times the update itself (0.3 ms vs under 0.1 ms a step for the trigram model). Adam is elementwise, so the
-/// parameters follow the same arithmetic as with per-tensor AdamW (test: <c>FlatAdamWTests</c>). The parameters stay
-/// the truth between steps: whatever changes them in place (a restore, a loaded state dict) is picked up next step.
+/// the separate tensors launches about ten small kernels per tensor, each costing more in call overhead than in
+/// arithmetic: for the trigram model's 16 tensors, 0.28 ms a step against 0.14 ms here, gathering included. Adam is
+/// elementwise, so the parameters follow the same arithmetic as with per-tensor AdamW, bit for bit (test:
+/// <c>FlatAdamWTests</c>). The parameters stay the truth between steps: whatever changes them in place (a restore, a
+/// loaded state dict) is picked up next step.
 /// </summary>
 public sealed class FlatAdamW : IDisposable
 {
