@@ -1,4 +1,5 @@
 using TrigramLens.Model;
+using TrigramLens.Runtime;
 using TrigramLens.Training;
 using TrigramLens.Trigrams.Data;
 using static TorchSharp.torch;
@@ -31,19 +32,27 @@ public sealed record TrigramModelMetrics(TrigramAccuracy Accuracy, double MeanCo
         return onTrigrams with { Loss = loss, LossAsFraction = LossFraction(loss, dataset.Config.DVocab, dataset.Config.ResolvedTrigramProb) };
     }
 
-    /// <summary>Mean next-token loss over every target of <paramref name="tokens"/>, in batches.</summary>
-    public static double DatasetLoss(HookedTransformer model, Tensor tokens, int batchSize = 1000)
+    /// <summary>
+    /// Mean next-token loss over every target of <paramref name="tokens"/>, in batches; with <paramref name="threads"/>
+    /// &gt; 1 the batches run on that many single-threaded workers. Batch results are summed in batch order, so the
+    /// number does not depend on the thread count.
+    /// </summary>
+    public static double DatasetLoss(HookedTransformer model, Tensor tokens, int batchSize = 1000, int threads = 1)
     {
-        using var _ = no_grad();
-        double total = 0;
         long rows = tokens.shape[0];
-        for (long start = 0; start < rows; start += batchSize)
+        if (rows == 0) return double.NaN;
+        int batches = (int)((rows + batchSize - 1) / batchSize);
+        var sums = TorchParallel.Map(batches, threads, b =>
         {
+            using var _ = no_grad();
             using var scope = NewDisposeScope();
+            long start = (long)b * batchSize;
             var batch = tokens.narrow(0, start, Math.Min(batchSize, rows - start));
-            total += NextTokenLoss.Compute(model.call(batch), batch).item<float>() * batch.shape[0];
-        }
-        return rows == 0 ? double.NaN : total / rows;
+            return (double)(NextTokenLoss.Compute(model.call(batch), batch).item<float>() * batch.shape[0]);
+        });
+        double total = 0;
+        foreach (double sum in sums) total += sum;
+        return total / rows;
     }
 
     /// <summary><c>(loss − (1 − p) ln V) / (p ln V)</c>: 1 for uniform guessing, 0 for the best achievable loss.</summary>

@@ -104,7 +104,7 @@ public static class TrigramTraining
         TrigramEpochMetrics Evaluate(HookedTransformer model, TrigramDataSplit split, EpochSummary summary)
         {
             var onTrigrams = TrigramModelMetrics.OnTrigrams(model, split.Trigrams);
-            double validation = TrigramModelMetrics.DatasetLoss(model, split.Validation);
+            double validation = TrigramModelMetrics.DatasetLoss(model, split.Validation, threads: TrainingThreads.Shards(options.Threads));
             return new TrigramEpochMetrics(
                 summary.Epoch, summary.TrainLoss, validation,
                 TrigramModelMetrics.LossFraction(validation, split.Config.DVocab, split.Config.ResolvedTrigramProb),

@@ -67,4 +67,14 @@ public class TrigramModelMetricsTests
         double whole = TrigramLens.Training.NextTokenLoss.Compute(model.call(dataset.Tokens), dataset.Tokens).item<float>();
         Assert.Equal(whole, TrigramModelMetrics.DatasetLoss(model, dataset.Tokens, batchSize: 7), 5);
     }
+
+    [Fact]
+    public void Dataset_loss_on_several_threads_is_the_same_number()
+    {
+        using var model = new HookedTransformer(TinyModels.Arena(seed: 4));
+        using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena, 50);
+        double one = TrigramModelMetrics.DatasetLoss(model, dataset.Tokens, batchSize: 6);
+        Assert.Equal(one, TrigramModelMetrics.DatasetLoss(model, dataset.Tokens, batchSize: 6, threads: 2));
+        Assert.Equal(one, TrigramModelMetrics.DatasetLoss(model, dataset.Tokens, batchSize: 6, threads: 3));
+    }
 }

@@ -1,0 +1,40 @@
+using TrigramLens.Runtime;
+using static TorchSharp.torch;
+
+namespace TrigramLens.Tests.Runtime;
+
+public class TorchParallelTests
+{
+    [Fact]
+    public void Results_come_back_in_index_order_from_every_worker()
+    {
+        var seen = TorchParallel.Map(7, 3, i => (i, worker: Environment.CurrentManagedThreadId, value: (arange(i + 1) * 2).sum().item<long>()));
+        Assert.Equal(Enumerable.Range(0, 7), seen.Select(s => s.i));
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => (long)i * (i + 1)), seen.Select(s => s.value));
+        // Piece i runs on worker i mod 3, piece 0 on the calling thread.
+        Assert.Equal(Environment.CurrentManagedThreadId, seen[0].worker);
+        Assert.Equal(3, seen.Select(s => s.worker).Distinct().Count());
+        Assert.All(seen, s => Assert.Equal(seen[s.i % 3].worker, s.worker));
+    }
+
+    [Fact]
+    public void A_failing_piece_fails_the_call_after_every_worker_stopped()
+    {
+        int done = 0;
+        var e = Assert.Throws<InvalidOperationException>(() => TorchParallel.Map(6, 2, i =>
+        {
+            if (i == 3) throw new InvalidOperationException("piece 3");
+            return Interlocked.Increment(ref done);
+        }));
+        Assert.Equal("piece 3", e.Message);
+        Assert.Equal(4, done);   // worker 0 ran pieces 0, 2 and 4; worker 1 ran piece 1 and stopped at piece 3
+    }
+
+    [Fact]
+    public void More_workers_than_pieces_and_no_pieces_are_fine()
+    {
+        Assert.Equal([0, 1], TorchParallel.Map(2, 8, i => i));
+        Assert.Empty(TorchParallel.Map(0, 2, i => i));
+        Assert.Throws<ArgumentException>(() => TorchParallel.Map(1, 0, i => i));
+    }
+}
