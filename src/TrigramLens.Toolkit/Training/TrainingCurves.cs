@@ -22,13 +22,14 @@ public static class TrainingCurves
 
         plot.Title(title);
         plot.XLabel("epoch");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.Left.Label.Text = leftLabel;
         if (right.Count > 0)
         {
             plot.Axes.Right.Label.Text = rightLabel;
             plot.Axes.SetLimitsY(0, 1.02, plot.Axes.Right);
         }
-        plot.ShowLegend(Alignment.UpperCenter);
+        plot.ShowLegend(Alignment.MiddleRight);   // falling losses and rising fractions leave the right middle free
         Figures.Figure.Save(plot, path, width, height);
 
         void Add(CurveSeries series, IYAxis axis, LinePattern pattern)
