@@ -5,8 +5,9 @@ namespace TrigramLens.Runtime;
 
 /// <summary>
 /// Independent pieces of libtorch work spread over single-threaded workers, the calling thread being one of them.
-/// On small tensors this scales where libtorch's intra-op threads do not (see <c>ShardedBackward</c>). Workers are
-/// started from the calling thread, so they inherit its floating-point mode (denormal flushing).
+/// On small tensors this scales where libtorch's intra-op threads do not (see <c>ShardedBackward</c>). Every piece
+/// runs with one libtorch thread, so a piece computes the same bits on any worker and for any worker count. Workers
+/// are started from the calling thread, so they inherit its floating-point mode (denormal flushing).
 /// </summary>
 public static class TorchParallel
 {
@@ -22,7 +23,7 @@ public static class TorchParallel
         workers = Math.Min(workers, count);
         if (workers <= 1)
         {
-            for (int i = 0; i < count; i++) results[i] = body(i);
+            for (int i = 0; i < count; i++) results[i] = body(i);   // on the caller's own libtorch threads
             return results;
         }
 
@@ -45,8 +46,17 @@ public static class TorchParallel
             Work(w);
         }, maxStackSize: 16 * 1024 * 1024) { Name = $"trigramlens-parallel-{w}", IsBackground = true }).ToList();
         foreach (var thread in threads) thread.Start();
-        Work(0);
-        foreach (var thread in threads) thread.Join();
+        int callerThreads = torch.get_num_threads();
+        torch.set_num_threads(1);
+        try
+        {
+            Work(0);
+        }
+        finally
+        {
+            torch.set_num_threads(callerThreads);
+            foreach (var thread in threads) thread.Join();
+        }
         foreach (var failure in failures) failure?.Throw();
         return results;
     }

@@ -34,8 +34,9 @@ public sealed record TrigramModelMetrics(TrigramAccuracy Accuracy, double MeanCo
 
     /// <summary>
     /// Mean next-token loss over every target of <paramref name="tokens"/>, in batches; with <paramref name="threads"/>
-    /// &gt; 1 the batches run on that many single-threaded workers. Batch results are summed in batch order, so the
-    /// number does not depend on the thread count.
+    /// &gt; 1 the batches run on that many single-threaded workers (<see cref="TorchParallel"/>). Batch results are summed
+    /// in batch order, so the number is the same for any count above one, and equal to the count of one when the caller
+    /// runs libtorch on one thread (as training does).
     /// </summary>
     public static double DatasetLoss(HookedTransformer model, Tensor tokens, int batchSize = 1000, int threads = 1)
     {

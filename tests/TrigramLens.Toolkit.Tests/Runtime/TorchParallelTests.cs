@@ -8,7 +8,11 @@ public class TorchParallelTests
     [Fact]
     public void Results_come_back_in_index_order_from_every_worker()
     {
-        var seen = TorchParallel.Map(7, 3, i => (i, worker: Environment.CurrentManagedThreadId, value: (arange(i + 1) * 2).sum().item<long>()));
+        int callerThreads = get_num_threads();
+        var seen = TorchParallel.Map(7, 3, i => (i, worker: Environment.CurrentManagedThreadId, value: (arange(i + 1) * 2).sum().item<long>(),
+            libtorchThreads: get_num_threads()));
+        Assert.All(seen, s => Assert.Equal(1, s.libtorchThreads));
+        Assert.Equal(callerThreads, get_num_threads());
         Assert.Equal(Enumerable.Range(0, 7), seen.Select(s => s.i));
         Assert.Equal(Enumerable.Range(0, 7).Select(i => (long)i * (i + 1)), seen.Select(s => s.value));
         // Piece i runs on worker i mod 3, piece 0 on the calling thread.
