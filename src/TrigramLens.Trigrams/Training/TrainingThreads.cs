@@ -11,10 +11,9 @@ public static class TrainingThreads
 {
     public const int MaxDefault = 8;
 
+    /// <summary>The thread count, which is also the shard count.</summary>
     public static int Count(int? requested) => requested ?? Math.Clamp(Environment.ProcessorCount, 1, MaxDefault);
 
-    public static int Shards(int? requested) => Count(requested);
-
-    /// <summary>The training thread's settings: one libtorch thread when sharding, else the requested count.</summary>
-    public static TorchThreadSettings Settings(int? requested, bool flushDenormals) => new(Shards(requested) > 1 ? 1 : Count(requested), flushDenormals);
+    /// <summary>The training thread's settings: one libtorch thread, as every shard has (one shard is one thread).</summary>
+    public static TorchThreadSettings Settings(bool flushDenormals) => new(Threads: 1, flushDenormals);
 }

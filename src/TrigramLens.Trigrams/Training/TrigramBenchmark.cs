@@ -22,12 +22,13 @@ public sealed record TrigramBenchmarkOptions(
 public static class TrigramBenchmark
 {
     public static TrainingBenchmarkReport Run(TrigramBenchmarkOptions options, IProgress<string>? progress = null) =>
-        TorchThread.Run(TrainingThreads.Settings(options.Threads, options.FlushDenormals), () =>
+        TorchThread.Run(TrainingThreads.Settings(options.FlushDenormals), () =>
         {
             var data = TrigramDataConfig.Arena with { Seed = options.Seed };
             using var dataset = TrigramDataset.Generate(data, options.Sequences);
             using var model = new HookedTransformer(TrigramModelConfig.For(data, options.Seed));
+            int threads = TrainingThreads.Count(options.Threads);
             return TrainingBenchmark.Run(model, dataset.Tokens, options.BatchSize, options.Rounds, options.StepsPerRound,
-                options.LongRunSteps, TrainingThreads.Shards(options.Threads), TrainingThreads.Count(options.Threads), progress);
+                options.LongRunSteps, shards: threads, referenceThreads: threads, progress);
         });
 }

@@ -29,13 +29,14 @@ public static class TrigramTraining
     {
         var recipe = options.EffectiveRecipe;
         recipe.Validate();
-        return TorchThread.Run(TrainingThreads.Settings(options.Threads, options.FlushDenormals), () => new Run(options, recipe, progress).Execute(cancellation));
+        return TorchThread.Run(TrainingThreads.Settings(options.FlushDenormals), () => new Run(options, recipe, progress).Execute(cancellation));
     }
 
     sealed class Run(TrigramTrainingOptions options, TrigramRecipe recipe, IProgress<TrainingProgress>? progress)
     {
         readonly Stopwatch _clock = Stopwatch.StartNew();
         readonly TrainingOutputs? _outputs = options.OutputPath is string path ? TrainingOutputs.For(path) : null;
+        readonly int _threads = TrainingThreads.Count(options.Threads);
         double _elapsedBefore;      // seconds spent in earlier sessions of a resumed run
 
         public TrainingResult Execute(CancellationToken cancellation)
@@ -54,7 +55,7 @@ public static class TrigramTraining
                 using var checkpoint = TrainingCheckpoint.Load(_outputs.Resume);
                 model = checkpoint.Model;
                 CheckCompatible(checkpoint, trainerOptions);
-                trainer = new Trainer(model, split.Train, trainerOptions, TrainingThreads.Shards(options.Threads));
+                trainer = new Trainer(model, split.Train, trainerOptions, _threads);
                 trainer.Restore(checkpoint.State);
                 _elapsedBefore = double.Parse(checkpoint.Metadata.GetValueOrDefault(ElapsedKey, "0"), CultureInfo.InvariantCulture);
                 log = MetricsLog<TrigramEpochMetrics>.Open(_outputs.Metrics, keep: trainer.Position.Epoch);
@@ -65,7 +66,7 @@ public static class TrigramTraining
             {
                 if (options.Resume) Report(TrainingPhase.Preparing, message: $"nothing to resume at {_outputs?.Resume ?? "(no output path)"}; starting from scratch");
                 model = new HookedTransformer(TrigramModelConfig.For(data, options.Seed));
-                trainer = new Trainer(model, split.Train, trainerOptions, TrainingThreads.Shards(options.Threads));
+                trainer = new Trainer(model, split.Train, trainerOptions, _threads);
                 if (_outputs is not null) log = MetricsLog<TrigramEpochMetrics>.Create(_outputs.Metrics);
             }
 
@@ -104,7 +105,7 @@ public static class TrigramTraining
         TrigramEpochMetrics Evaluate(HookedTransformer model, TrigramDataSplit split, EpochSummary summary)
         {
             var onTrigrams = TrigramModelMetrics.OnTrigrams(model, split.Trigrams);
-            double validation = TrigramModelMetrics.DatasetLoss(model, split.Validation, threads: TrainingThreads.Shards(options.Threads));
+            double validation = TrigramModelMetrics.DatasetLoss(model, split.Validation, threads: _threads);
             return new TrigramEpochMetrics(
                 summary.Epoch, summary.TrainLoss, validation,
                 TrigramModelMetrics.LossFraction(validation, split.Config.DVocab, split.Config.ResolvedTrigramProb),

@@ -15,7 +15,8 @@ public sealed record TrigramTrainingOptions
     public string? OutputPath { get; init; }
     /// <summary>Continue from the resumable checkpoint beside <see cref="OutputPath"/> if there is one.</summary>
     public bool Resume { get; init; }
-    /// <summary>libtorch intra-op threads; null: one per core. Bit-identical results need the same count.</summary>
+    /// <summary>Training threads, one data-parallel shard each (<see cref="TrainingThreads"/>); null: one per core.
+    /// Bit-identical results need the same count.</summary>
     public int? Threads { get; init; }
     /// <summary>Flush denormal floats to zero while training (faster late in training; see docs/training.md).</summary>
     public bool FlushDenormals { get; init; } = true;
