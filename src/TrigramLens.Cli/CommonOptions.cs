@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TrigramLens.Model;
+using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli;
 
@@ -49,6 +50,25 @@ static class CommonOptions
         });
         return option;
     }
+
+    public static Option<int?> Threads()
+    {
+        var option = new Option<int?>("--threads")
+        {
+            Description = $"Training threads, one data-parallel shard each (default: one per core, at most {TrainingThreads.MaxDefault}); the same count gives bit-identical weights",
+        };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be a positive integer");
+        });
+        return option;
+    }
+
+    public static Option<bool> FlushDenormals() => new("--flush-denormals")
+    {
+        Description = "Flush denormal floats to zero while training (default true; see docs/training.md)",
+        DefaultValueFactory = _ => true,
+    };
 
     /// <summary>Sequences of a generated dataset: 2 million × 50 tokens is 800 MB, beyond which a typo is likelier than intent.</summary>
     public const int MaxDatasetSize = 2_000_000;

@@ -22,12 +22,8 @@ static class BenchCommand
         {
             if (r.GetValueOrDefault<long>() < 0) r.AddError("--long-steps must not be negative");
         });
-        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: one per core)" };
-        threads.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be a positive integer");
-        });
-        var flush = new Option<bool>("--flush-denormals") { Description = "Flush denormal floats to zero (default true)", DefaultValueFactory = _ => true };
+        var threads = CommonOptions.Threads();
+        var flush = CommonOptions.FlushDenormals();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Training throughput: the library's step vs a naive reference step, and memory over a long run (`bench study`: the study's speed)")
         {

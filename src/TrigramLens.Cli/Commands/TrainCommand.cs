@@ -32,16 +32,8 @@ static class TrainCommand
             DefaultValueFactory = _ => new FileInfo(Path.Combine("trained", "model.safetensors")),
         };
         var resume = new Option<bool>("--resume") { Description = "Continue from NAME.resume.safetensors if it exists (same recipe, seed and epochs)" };
-        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: one per core); the same count gives bit-identical weights" };
-        threads.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be a positive integer");
-        });
-        var flush = new Option<bool>("--flush-denormals")
-        {
-            Description = "Flush denormal floats to zero while training (default true; see docs/training.md)",
-            DefaultValueFactory = _ => true,
-        };
+        var threads = CommonOptions.Threads();
+        var flush = CommonOptions.FlushDenormals();
         var json = CommonOptions.Json();
         var command = new Command("train", "Train the trigram model (ARENA's architecture) from scratch, with progress, checkpoints and resume")
         {
