@@ -33,17 +33,10 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     /// <returns>[..., d_model]</returns>
     public override Tensor forward(Tensor x)
     {
-        var pre = hook_pre.call(Linear(x, W_in, b_in));
+        // linear wants [out, in] weights (TL's are [in, out]); it folds the leading dimensions into one addmm.
+        var pre = hook_pre.call(nn.functional.linear(x, W_in.t(), b_in));
         var post = hook_post.call(Activate(pre));
-        return Linear(post, W_out, b_out);
-    }
-
-    /// <summary><c>x @ w + b</c> over the last dimension, as one <c>addmm</c> (the bias added inside the GEMM).</summary>
-    internal static Tensor Linear(Tensor x, Tensor w, Tensor b)
-    {
-        var shape = x.shape.ToArray();
-        shape[^1] = w.shape[1];
-        return addmm(b, x.reshape(-1, x.shape[^1]), w, 1, 1).view(shape);
+        return nn.functional.linear(post, W_out.t(), b_out);
     }
 
     public Tensor Activate(Tensor pre) => ActFn switch

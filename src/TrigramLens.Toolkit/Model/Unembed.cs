@@ -18,5 +18,5 @@ public sealed class Unembed : nn.Module<Tensor, Tensor>
 
     /// <param name="residual">[..., d_model]</param>
     /// <returns>[..., d_vocab_out]</returns>
-    public override Tensor forward(Tensor residual) => Mlp.Linear(residual, W_U, b_U);
+    public override Tensor forward(Tensor residual) => nn.functional.linear(residual, W_U.t(), b_U);
 }
