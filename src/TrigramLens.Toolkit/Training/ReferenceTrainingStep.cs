@@ -18,7 +18,7 @@ public sealed class ReferenceTrainingStep : IDisposable
     readonly AdamW _optimizer;
     readonly Tensor _causal;   // [n_ctx, n_ctx] bool, true above the diagonal (keys after the query)
 
-    public ReferenceTrainingStep(HookedTransformer source, double weightDecay = 0, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+    public ReferenceTrainingStep(HookedTransformer source, double weightDecay = 0)
     {
         if (source.Cfg.normalization_type != NormalizationType.None)
             throw new ArgumentException("the reference step covers models without LayerNorm only");
@@ -26,7 +26,7 @@ public sealed class ReferenceTrainingStep : IDisposable
         using var _ = no_grad();
         _parameters = source.named_parameters().ToDictionary(p => p.name, p => new Parameter(p.parameter.detach().clone()));
         foreach (var p in _parameters.Values) p.DetachFromDisposeScope();
-        _optimizer = optim.AdamW(_parameters.Values, lr: 1e-3, beta1: beta1, beta2: beta2, eps: eps, weight_decay: weightDecay);
+        _optimizer = optim.AdamW(_parameters.Values, lr: 1e-3, weight_decay: weightDecay);
         foreach (AdamW.State s in _optimizer.state_dict().State)
         {
             s.exp_avg.DetachFromDisposeScope();
