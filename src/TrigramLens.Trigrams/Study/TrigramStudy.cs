@@ -87,7 +87,9 @@ public sealed class TrigramStudy
         Stage("Analysis dataset, activation cache and headline metrics", () =>
         {
             dataset = TrigramDataset.Generate(dataConfig, _options.AnalysisSize);
-            (logits, cache) = _model.RunWithCache(dataset.Tokens);
+            // Only what the analyses read: every activation of 2,500 × 50 positions would be ~4× the memory.
+            (logits, cache) = _model.RunWithCache(dataset.Tokens,
+                ActivationNames.Get("pattern", 0), ActivationNames.Get("resid_mid", 0), ActivationNames.Get("mlp_out", 0));
             logits = logits.DetachFromDisposeScope();
             var m = TrigramModelMetrics.OnTrigrams(_model, dataset.Trigrams);
             double loss = NextTokenLoss.Compute(logits, dataset.Tokens).item<float>();
@@ -298,14 +300,13 @@ public sealed class TrigramStudy
         using var linear = LinearisedMlp.Evaluate(_model, dataset.Trigrams, residMid, cache["mlp_out", 0]);
 
         int checkRows = Math.Min(_options.JacobianCheckRows, (int)dataset.Size);
-        var viaHooks = MlpJacobian.ViaHooks(_model, dataset.Tokens[..checkRows], 0);
-        var closed = MlpJacobian.ClosedForm(_model, 0, residMid[..checkRows]);
-        double maxDiff = (viaHooks - closed).abs().max().item<float>();
-
         // Tiled view as the published study: 10 rows × 25 positions, colour clipped to [−1, 1].
         int tileRows = Math.Min(10, (int)dataset.Size), tilePositions = Math.Min(25, _model.Cfg.n_ctx), d = _model.Cfg.d_model;
-        var tiles = MlpJacobian.ClosedForm(_model, 0, residMid[..tileRows, ..tilePositions])          // [r, p, out, in]
-            .permute(0, 2, 1, 3).reshape(tileRows * d, tilePositions * d);
+        var closed = MlpJacobian.ClosedForm(_model, 0, residMid[..Math.Max(checkRows, tileRows)]);   // [r, p, out, in], both uses
+        var viaHooks = MlpJacobian.ViaHooks(_model, dataset.Tokens[..checkRows], 0);
+        double maxDiff = (viaHooks - closed[..checkRows]).abs().max().item<float>();
+
+        var tiles = closed[..tileRows, ..tilePositions].permute(0, 2, 1, 3).reshape(tileRows * d, tilePositions * d);
         Queue(new HeatmapFigure
         {
             Values = Figure.ToMatrix(tiles), Diverging = true, Range = (-1, 1), TileSize = d,
