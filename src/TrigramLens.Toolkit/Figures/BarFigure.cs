@@ -43,6 +43,4 @@ public sealed class BarFigure : IFigure
         plot.YLabel(YLabel);
         return plot;
     }
-
-    public void SavePng(string path, int width = 800, int height = 400) => Figure.Save(Build(), path, width, height);
 }

@@ -12,9 +12,9 @@ public sealed class FigureBatch
 
     public void Add(IFigure figure, string path, int width, int height) => _queued.Add((figure, path, width, height));
 
-    public void RenderAll(int? maxParallelism = null)
+    public void RenderAll()
     {
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxParallelism ?? Environment.ProcessorCount };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
         Parallel.ForEach(_queued, options, q => Figure.Save(q.Figure.Build(), q.Path, q.Width, q.Height));
         _queued.Clear();
     }

@@ -91,8 +91,6 @@ public sealed class HeatmapFigure : IFigure
         return plot;
     }
 
-    public void SavePng(string path, int width = 800, int height = 700) => Figure.Save(Build(), path, width, height);
-
     double Y(int row) => Rows - 1 - row;
 
     /// <summary>At most ~50 of the per-cell labels, evenly spaced.</summary>

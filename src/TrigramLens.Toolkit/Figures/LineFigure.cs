@@ -38,6 +38,4 @@ public sealed class LineFigure : IFigure
         plot.YLabel(YLabel);
         return plot;
     }
-
-    public void SavePng(string path, int width = 800, int height = 450) => Figure.Save(Build(), path, width, height);
 }
