@@ -46,50 +46,48 @@ public static class TrigramTraining
             using var split = TrigramDataSplit.Create(data, recipe.DatasetSize, recipe.TrainSize);
             var trainerOptions = recipe.ToTrainerOptions(options.Seed);
 
-            HookedTransformer model;
-            Trainer trainer;
+            HookedTransformer? model = null;
+            Trainer? trainer = null;
             MetricsLog<TrigramEpochMetrics>? log = null;
             List<TrigramEpochMetrics> history = [];
-            if (options.Resume && _outputs is not null && File.Exists(_outputs.Resume))
-            {
-                using var checkpoint = TrainingCheckpoint.Load(_outputs.Resume);
-                model = checkpoint.Model;
-                CheckCompatible(checkpoint, trainerOptions);
-                trainer = new Trainer(model, split.Train, trainerOptions, _threads);
-                trainer.Restore(checkpoint.State);
-                _elapsedBefore = double.Parse(checkpoint.Metadata.GetValueOrDefault(ElapsedKey, "0"), CultureInfo.InvariantCulture);
-                log = MetricsLog<TrigramEpochMetrics>.Open(_outputs.Metrics, keep: trainer.Position.Epoch);
-                history.AddRange(log.Entries);
-                Report(TrainingPhase.Preparing, trainer, message: $"resuming {_outputs.Resume} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.StepInEpoch}");
-            }
-            else
-            {
-                if (options.Resume) Report(TrainingPhase.Preparing, message: $"nothing to resume at {_outputs?.Resume ?? "(no output path)"}; starting from scratch");
-                model = new HookedTransformer(TrigramModelConfig.For(data, options.Seed));
-                trainer = new Trainer(model, split.Train, trainerOptions, _threads);
-                if (_outputs is not null) log = MetricsLog<TrigramEpochMetrics>.Create(_outputs.Metrics);
-            }
-
             try
             {
-                using (trainer)
+                if (options.Resume && _outputs is not null && File.Exists(_outputs.Resume))
                 {
-                    while (!trainer.IsFinished)
+                    using var checkpoint = TrainingCheckpoint.Load(_outputs.Resume);
+                    model = checkpoint.Model;
+                    CheckCompatible(checkpoint, trainerOptions);
+                    trainer = new Trainer(model, split.Train, trainerOptions, _threads);
+                    trainer.Restore(checkpoint.State);
+                    _elapsedBefore = double.Parse(checkpoint.Metadata.GetValueOrDefault(ElapsedKey, "0"), CultureInfo.InvariantCulture);
+                    log = MetricsLog<TrigramEpochMetrics>.Open(_outputs.Metrics, keep: trainer.Position.Epoch);
+                    history.AddRange(log.Entries);
+                    Report(TrainingPhase.Preparing, trainer, message: $"resuming {_outputs.Resume} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.StepInEpoch}");
+                }
+                else
+                {
+                    if (options.Resume) Report(TrainingPhase.Preparing, message: $"nothing to resume at {_outputs?.Resume ?? "(no output path)"}; starting from scratch");
+                    model = new HookedTransformer(TrigramModelConfig.For(data, options.Seed));
+                    trainer = new Trainer(model, split.Train, trainerOptions, _threads);
+                    if (_outputs is not null) log = MetricsLog<TrigramEpochMetrics>.Create(_outputs.Metrics);
+                }
+
+                while (!trainer.IsFinished)
+                {
+                    var summary = trainer.RunEpoch(step => Report(TrainingPhase.Step, trainer, step.Loss, step.TargetsPerSecond, lr: step.LearningRate), cancellation);
+                    if (summary is null)
                     {
-                        var summary = trainer.RunEpoch(step => Report(TrainingPhase.Step, trainer, step.Loss, step.TargetsPerSecond, lr: step.LearningRate), cancellation);
-                        if (summary is null)
-                        {
-                            Save(trainer, history.LastOrDefault());
-                            Report(TrainingPhase.Cancelled, trainer, message: _outputs is null ? "stopped" : $"stopped; resume with --resume from {_outputs.Resume}");
-                            return Result(model, completed: false, history);
-                        }
-                        var metrics = Evaluate(model, split, summary);
-                        history.Add(metrics);
-                        log?.Append(metrics);
-                        Save(trainer, metrics);
-                        Report(TrainingPhase.EpochEnd, trainer, summary.TrainLoss, summary.TargetsPerSecond, metrics,
-                            _outputs is null ? null : $"saved {_outputs.Model}", summary.LearningRate);
+                        // Mid-epoch weights: no epoch metrics describe them, so the model file carries none.
+                        Save(trainer, metrics: null);
+                        Report(TrainingPhase.Cancelled, trainer, message: _outputs is null ? "stopped" : $"stopped; resume with --resume from {_outputs.Resume}");
+                        return Result(model, completed: false, history);
                     }
+                    var metrics = Evaluate(model, split, summary);
+                    history.Add(metrics);
+                    log?.Append(metrics);
+                    Save(trainer, metrics);
+                    Report(TrainingPhase.EpochEnd, trainer, summary.TrainLoss, summary.TargetsPerSecond, metrics,
+                        _outputs is null ? null : $"saved {_outputs.Model}", summary.LearningRate);
                 }
                 if (_outputs is not null && history.Count > 0) SaveCurves(history);
                 Report(TrainingPhase.Finished, trainer, history.LastOrDefault()?.TrainLoss ?? double.NaN, 0, history.LastOrDefault());
@@ -97,8 +95,13 @@ public static class TrigramTraining
             }
             catch
             {
-                model.Dispose();
+                // Also a refused or failed resume: the loaded model is ours until it is returned.
+                model?.Dispose();
                 throw;
+            }
+            finally
+            {
+                trainer?.Dispose();
             }
         }
 
