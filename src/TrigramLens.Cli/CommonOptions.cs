@@ -51,18 +51,30 @@ static class CommonOptions
         return option;
     }
 
-    public static Option<int?> Threads()
+    /// <summary>An optional count: absent means "the default", present must be positive.</summary>
+    public static Option<int?> OptionalPositive(string name, string description)
     {
-        var option = new Option<int?>("--threads")
-        {
-            Description = $"Training threads, one data-parallel shard each (default: one per core, at most {TrainingThreads.MaxDefault}); the same count gives bit-identical weights",
-        };
+        var option = new Option<int?>(name) { Description = description };
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be a positive integer");
+            if (r.GetValueOrDefault<int?>() is < 1) r.AddError($"{name} must be a positive integer");
         });
         return option;
     }
+
+    public static Option<int?> Threads() => OptionalPositive("--threads",
+        $"Training threads, one data-parallel shard each (default: one per core, at most {TrainingThreads.MaxDefault}); the same count gives bit-identical weights");
+
+    public static Option<string> Recipe() => new("--recipe")
+    {
+        Description = "Training recipe: fast (default; reaches ARENA's accuracy in the least time) or arena (ARENA's own, 100 epochs)",
+        DefaultValueFactory = _ => TrigramRecipe.Fast.Name,
+        CustomParser = r =>
+        {
+            try { return TrigramRecipe.Named(r.Tokens[0].Value).Name; }
+            catch (ArgumentException e) { r.AddError($"--recipe: {e.Message}"); return ""; }
+        },
+    };
 
     public static Option<bool> FlushDenormals() => new("--flush-denormals")
     {

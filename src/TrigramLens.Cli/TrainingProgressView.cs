@@ -16,11 +16,8 @@ public static class TrainingProgressView
     public static readonly TimeSpan PlainStepInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>Runs <paramref name="work"/> (which reports to the given sink from any thread) while rendering its progress.</summary>
-    public static T Run<T>(Func<IProgress<TrainingProgress>, T> work, bool? live = null)
-    {
-        bool interactive = live ?? (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive);
-        return interactive ? RunLive(work) : work(new PlainSink());
-    }
+    public static T Run<T>(Func<IProgress<TrainingProgress>, T> work) =>
+        !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive ? RunLive(work) : work(new PlainSink());
 
     /// <summary>The status text of a step report, e.g. <c>epoch 3/10 · step 120/196 · loss 4.2112 (0.412) · lr 9.1e-03 · 1.62 M tok/s</c>.</summary>
     public static string Describe(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,

@@ -22,11 +22,8 @@ static class StudyCommand
         };
         var seed = CommonOptions.Seed();
         var actFn = CommonOptions.ActFn();
-        var trainEpochs = new Option<int?>("--train-epochs") { Description = "Without --model: train the default model for this many epochs instead of the recipe's (a quicker, weaker model)" };
-        trainEpochs.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--train-epochs must be a positive integer");
-        });
+        var trainEpochs = CommonOptions.OptionalPositive("--train-epochs",
+            "Without --model: train the default model for this many epochs instead of the recipe's (a quicker, weaker model)");
         var rows = CommonOptions.Positive("--rows", "The first N analysis rows get attention and token-QK figures", 3);
         var row = new Option<int[]>("--row") { Description = "A further analysis row to draw, e.g. --row 1234 (repeatable)" };
         var prefixes = new Option<string[]>("--prefix")

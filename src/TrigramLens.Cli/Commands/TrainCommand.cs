@@ -9,23 +9,9 @@ static class TrainCommand
 {
     public static Command Build()
     {
-        var recipe = new Option<string>("--recipe")
-        {
-            Description = "Training recipe: fast (default; reaches ARENA's accuracy in the least time) or arena (ARENA's own, 100 epochs)",
-            DefaultValueFactory = _ => TrigramRecipe.Fast.Name,
-        };
-        recipe.Validators.Add(r =>
-        {
-            string value = r.GetValueOrDefault<string>() ?? "";
-            if (!TrigramRecipe.All.Any(x => string.Equals(x.Name, value, StringComparison.OrdinalIgnoreCase)))
-                r.AddError($"--recipe must be one of {string.Join(", ", TrigramRecipe.All.Select(x => x.Name))} (got '{value}')");
-        });
+        var recipe = CommonOptions.Recipe();
         var seed = CommonOptions.Seed();
-        var epochs = new Option<int?>("--epochs") { Description = "Override the recipe's number of epochs" };
-        epochs.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--epochs must be a positive integer");
-        });
+        var epochs = CommonOptions.OptionalPositive("--epochs", "Override the recipe's number of epochs");
         var output = new Option<FileInfo>("--out")
         {
             Description = "Model file (safetensors); beside it NAME.resume.safetensors, NAME.metrics.jsonl and NAME.curves.png",
