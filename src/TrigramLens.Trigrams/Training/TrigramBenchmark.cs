@@ -6,10 +6,11 @@ using TrigramLens.Trigrams.Data;
 namespace TrigramLens.Trigrams.Training;
 
 /// <summary>What the trigram benchmark runs on.</summary>
+/// <param name="BatchSize">null: the <c>fast</c> recipe's</param>
 /// <param name="Threads">training threads (data-parallel shards); null: one per core. The reference step uses as many libtorch threads.</param>
 /// <param name="Sequences">rows of seeded trigram data the steps cycle through</param>
 public sealed record TrigramBenchmarkOptions(
-    int BatchSize = 512,
+    int? BatchSize = null,
     int Rounds = 5,
     int StepsPerRound = 40,
     long LongRunSteps = 10_000,
@@ -28,7 +29,7 @@ public static class TrigramBenchmark
             using var dataset = TrigramDataset.Generate(data, options.Sequences);
             using var model = new HookedTransformer(TrigramModelConfig.For(data, options.Seed));
             int threads = TrainingThreads.Count(options.Threads);
-            return TrainingBenchmark.Run(model, dataset.Tokens, options.BatchSize, options.Rounds, options.StepsPerRound,
+            return TrainingBenchmark.Run(model, dataset.Tokens, options.BatchSize ?? TrigramRecipe.Fast.BatchSize, options.Rounds, options.StepsPerRound,
                 options.LongRunSteps, shards: threads, referenceThreads: threads, progress);
         });
 }
