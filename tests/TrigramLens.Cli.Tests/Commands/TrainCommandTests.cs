@@ -42,6 +42,13 @@ public sealed class TrainCommandTests : IDisposable
         double reference = json.GetProperty("reference_targets_per_second").GetDouble();
         Assert.True(library > 0 && reference > 0);
         Assert.Equal(2, json.GetProperty("ratio_by_round").GetArrayLength());
+        // Each round's ratio is that round's two throughputs; the reported figures are medians of the rounds.
+        double[] Rounds(string key) => json.GetProperty(key).EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double[] libraryRounds = Rounds("library_by_round"), referenceRounds = Rounds("reference_by_round"), ratios = Rounds("ratio_by_round");
+        for (int i = 0; i < 2; i++) Assert.Equal(libraryRounds[i] / referenceRounds[i], ratios[i], 12);
+        Assert.Equal(libraryRounds.Average(), library, 6);   // the median of two rounds is their mean
+        Assert.Equal(ratios.Average(), json.GetProperty("ratio").GetDouble(), 12);
+        Assert.True(json.GetProperty("long_run_targets_per_second").GetDouble() > 0);
         Assert.Equal(2, json.GetProperty("shards").GetInt32());
         Assert.True(json.GetProperty("rss_before_bytes").GetInt64() > 1 << 20);
         Assert.True(json.GetProperty("rss_after_bytes").GetInt64() > 1 << 20);
