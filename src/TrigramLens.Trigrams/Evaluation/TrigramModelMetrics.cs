@@ -34,7 +34,7 @@ public sealed record TrigramModelMetrics(TrigramAccuracy Accuracy, double MeanCo
 
     /// <summary>
     /// Mean next-token loss over every target of <paramref name="tokens"/>, in batches; with <paramref name="threads"/>
-    /// &gt; 1 the batches run on that many single-threaded workers (<see cref="TorchParallel"/>). Batch results are summed
+    /// &gt; 1 the batches run on that many single-threaded workers (<see cref="TorchWorkers"/>). Batch results are summed
     /// in batch order, so the number is the same for any count above one, and equal to the count of one when the caller
     /// runs libtorch on one thread (as training does).
     /// </summary>
@@ -43,7 +43,7 @@ public sealed record TrigramModelMetrics(TrigramAccuracy Accuracy, double MeanCo
         long rows = tokens.shape[0];
         if (rows == 0) return double.NaN;
         int batches = (int)((rows + batchSize - 1) / batchSize);
-        var sums = TorchParallel.Map(batches, threads, b =>
+        var sums = TorchWorkers.Map(batches, threads, b =>
         {
             using var _ = no_grad();
             using var scope = NewDisposeScope();

@@ -3,13 +3,19 @@ using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Runtime;
 
-public class TorchParallelTests
+// libtorch's get_num_threads reports one process-wide number that any test calling set_num_threads changes, so the
+// tests that read it run alone, after the parallel ones.
+[CollectionDefinition(nameof(LibtorchThreadCount), DisableParallelization = true)]
+public sealed class LibtorchThreadCount;
+
+[Collection(nameof(LibtorchThreadCount))]
+public class TorchWorkersTests
 {
     [Fact]
     public void Results_come_back_in_index_order_from_every_worker()
     {
         int callerThreads = get_num_threads();
-        var seen = TorchParallel.Map(7, 3, i => (i, worker: Environment.CurrentManagedThreadId, value: (arange(i + 1) * 2).sum().item<long>(),
+        var seen = TorchWorkers.Map(7, 3, i => (i, worker: Environment.CurrentManagedThreadId, value: (arange(i + 1) * 2).sum().item<long>(),
             libtorchThreads: get_num_threads()));
         Assert.All(seen, s => Assert.Equal(1, s.libtorchThreads));
         Assert.Equal(callerThreads, get_num_threads());
@@ -25,7 +31,7 @@ public class TorchParallelTests
     public void A_failing_piece_fails_the_call_after_every_worker_stopped()
     {
         int done = 0;
-        var e = Assert.Throws<InvalidOperationException>(() => TorchParallel.Map(6, 2, i =>
+        var e = Assert.Throws<InvalidOperationException>(() => TorchWorkers.Map(6, 2, i =>
         {
             if (i == 3) throw new InvalidOperationException("piece 3");
             return Interlocked.Increment(ref done);
@@ -37,8 +43,8 @@ public class TorchParallelTests
     [Fact]
     public void More_workers_than_pieces_and_no_pieces_are_fine()
     {
-        Assert.Equal([0, 1], TorchParallel.Map(2, 8, i => i));
-        Assert.Empty(TorchParallel.Map(0, 2, i => i));
-        Assert.Throws<ArgumentException>(() => TorchParallel.Map(1, 0, i => i));
+        Assert.Equal([0, 1], TorchWorkers.Map(2, 8, i => i));
+        Assert.Empty(TorchWorkers.Map(0, 2, i => i));
+        Assert.Throws<ArgumentException>(() => TorchWorkers.Map(1, 0, i => i));
     }
 }
