@@ -4,12 +4,8 @@ using TrigramLens.Testing;
 namespace TrigramLens.Cli.Tests.Commands;
 
 [Collection("Console")]
-public sealed class CommandTests : IDisposable
+public sealed class CommandTests() : TempDirectoryTests("trigramlens-cli-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [ArenaCheckpointFact]
     public void Eval_json_reports_the_published_accuracy_of_ARENAs_checkpoint()
     {
@@ -47,11 +43,11 @@ public sealed class CommandTests : IDisposable
     [Fact]
     public void Dataset_writes_tokens_and_trigram_list()
     {
-        string path = Path.Combine(_dir, "d.safetensors");
+        string path = Path.Combine(Dir, "d.safetensors");
         var (code, stdout, _) = CliRunner.Run("dataset", "--seed", "40", "--size", "30", "--out", path, "--json");
         Assert.Equal(0, code);
         Assert.True(File.Exists(path));
-        Assert.True(File.Exists(Path.Combine(_dir, "d.trigrams.json")));
+        Assert.True(File.Exists(Path.Combine(Dir, "d.trigrams.json")));
         Assert.Equal(30, JsonDocument.Parse(stdout).RootElement.GetProperty("size").GetInt32());
     }
 
@@ -74,7 +70,7 @@ public sealed class CommandTests : IDisposable
     [Fact]
     public void A_corrupt_checkpoint_is_one_line_and_exit_code_1()
     {
-        string path = Path.Combine(_dir, "bad.pt");
+        string path = Path.Combine(Dir, "bad.pt");
         File.WriteAllBytes(path, [.. "PK\x03\x04"u8, .. new byte[64]]);
         var (code, _, stderr) = CliRunner.Run("eval", "--model", path);
         Assert.Equal(1, code);
@@ -88,7 +84,7 @@ public sealed class CommandTests : IDisposable
     [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[\"0\",\"4\"]}}")]
     public void A_malformed_safetensors_header_is_one_line_and_exit_code_1(string header)
     {
-        string path = Path.Combine(_dir, "bad.safetensors");
+        string path = Path.Combine(Dir, "bad.safetensors");
         byte[] json = System.Text.Encoding.UTF8.GetBytes(header);
         File.WriteAllBytes(path, [.. BitConverter.GetBytes((long)json.Length), .. json, 0, 0, 0, 0]);
         var (code, _, stderr) = CliRunner.Run("eval", "--model", path);
@@ -100,7 +96,7 @@ public sealed class CommandTests : IDisposable
     [Fact]
     public void An_unknown_activation_is_a_usage_error()
     {
-        string path = Path.Combine(_dir, "x.pt");
+        string path = Path.Combine(Dir, "x.pt");
         File.WriteAllText(path, "");
         var (code, _, stderr) = CliRunner.Run("eval", "--model", path, "--act-fn", "swish");
         Assert.Equal(2, code);

@@ -4,45 +4,41 @@ using TrigramLens.Testing;
 namespace TrigramLens.Cli.Tests.Commands;
 
 [Collection("Console")]
-public sealed class StudyCommandTests : IDisposable
+public sealed class StudyCommandTests() : TempDirectoryTests("trigramlens-cli-study-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-cli-study-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [ArenaCheckpointFact]
     public void Study_of_a_checkpoint_writes_report_results_and_figures()
     {
-        var (code, stdout, stderr) = CliRunner.Run("study", "--model", ReferenceData.RequireArenaCheckpoint(), "--out", _dir, "--rows", "1", "--prefix", "3,14,15");
+        var (code, stdout, stderr) = CliRunner.Run("study", "--model", ReferenceData.RequireArenaCheckpoint(), "--out", Dir, "--rows", "1", "--prefix", "3,14,15");
         Assert.True(code == 0, stderr);
         Assert.Contains("[12/12]", stdout);
         Assert.Contains("266 / 277", stdout);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "results.json")));
         var figures = json.RootElement.GetProperty("figures").EnumerateArray().Select(f => f.GetProperty("file").GetString()!).ToList();
         Assert.Contains("prediction-3-14-15.png", figures);
-        Assert.All(figures, f => Assert.True(File.Exists(Path.Combine(_dir, f)), f));
-        Assert.Contains("<h2>8. MLP Jacobians</h2>", File.ReadAllText(Path.Combine(_dir, "report.html")));
+        Assert.All(figures, f => Assert.True(File.Exists(Path.Combine(Dir, f)), f));
+        Assert.Contains("<h2>8. MLP Jacobians</h2>", File.ReadAllText(Path.Combine(Dir, "report.html")));
     }
 
     [Fact]
     public void Study_without_a_model_trains_one_first_and_reuses_it_next_time()
     {
-        var (code, stdout, stderr) = CliRunner.Run("study", "--out", _dir, "--train-epochs", "1", "--rows", "1");
+        var (code, stdout, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1");
         Assert.True(code == 0, stderr);
         Assert.Contains("training the default", stdout);
-        string model = Path.Combine(_dir, "model-seed40-epochs1.safetensors");
+        string model = Path.Combine(Dir, "model-seed40-epochs1.safetensors");
         Assert.True(File.Exists(model));
-        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json"))))
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "results.json"))))
         {
             var training = json.RootElement.GetProperty("model").GetProperty("training");
             Assert.Equal(1, training.GetProperty("epochs").GetInt32());
             Assert.Equal(training.GetProperty("trigram_correct").GetInt32(),
                 json.RootElement.GetProperty("metrics").GetProperty("trigram_accuracy").GetProperty("correct").GetInt32());
         }
-        Assert.Contains("0. Training", File.ReadAllText(Path.Combine(_dir, "report.html")));
+        Assert.Contains("0. Training", File.ReadAllText(Path.Combine(Dir, "report.html")));
 
         var written = File.GetLastWriteTimeUtc(model);
-        (code, _, stderr) = CliRunner.Run("study", "--out", _dir, "--train-epochs", "1", "--rows", "1");
+        (code, _, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1");
         Assert.True(code == 0, stderr);
         Assert.Equal(written, File.GetLastWriteTimeUtc(model));   // the finished model was reused, not retrained
     }

@@ -1,18 +1,15 @@
 using System.Text.Json;
+using TrigramLens.Testing;
 
 namespace TrigramLens.Cli.Tests.Commands;
 
 [Collection("Console")]
-public sealed class TrainCommandTests : IDisposable
+public sealed class TrainCommandTests() : TempDirectoryTests("trigramlens-train-cli-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-train-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [Fact]
     public void Train_logs_plain_lines_when_redirected_writes_a_model_eval_reads_and_resume_finds_it_done()
     {
-        string model = Path.Combine(_dir, "m.safetensors");
+        string model = Path.Combine(Dir, "m.safetensors");
         var (code, stdout, stderr) = CliRunner.Run("train", "--epochs", "1", "--out", model, "--threads", "2");
         Assert.True(code == 0, stderr);
         Assert.Contains("generating 105,000 sequences", stdout);

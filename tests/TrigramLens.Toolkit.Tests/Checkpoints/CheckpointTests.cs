@@ -5,13 +5,9 @@ using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Checkpoints;
 
-public sealed class CheckpointTests : IDisposable
+public sealed class CheckpointTests() : TempDirectoryTests("trigramlens-ckpt-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-ckpt-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    string PathOf(string name) => Path.Combine(_dir, name);
+    string PathOf(string name) => Path.Combine(Dir, name);
 
     [Fact]
     public void Saved_model_reloads_bit_identically_with_its_config()
@@ -25,7 +21,7 @@ public sealed class CheckpointTests : IDisposable
         foreach (var (name, tensor) in model.state_dict())
             Assert.True(tensor.Equals(reloaded.state_dict()[name]), name);
         Assert.Equal("hello", ModelCheckpoint.ReadMetadata(PathOf("m.safetensors"))["note"]);
-        Assert.Single(Directory.GetFiles(_dir));   // no temporary file left behind
+        Assert.Single(Directory.GetFiles(Dir));   // no temporary file left behind
     }
 
     [Fact]
@@ -39,7 +35,7 @@ public sealed class CheckpointTests : IDisposable
         Assert.Throws<InvalidOperationException>(() =>
             TrigramLens.IO.AtomicFile.Write(path, s => { s.Write(new byte[100]); throw new InvalidOperationException("crash"); }));
         Assert.Equal(before, File.ReadAllBytes(path));
-        Assert.Single(Directory.GetFiles(_dir));
+        Assert.Single(Directory.GetFiles(Dir));
     }
 
     [Fact]

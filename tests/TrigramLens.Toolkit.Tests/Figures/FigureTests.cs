@@ -1,13 +1,10 @@
 using TrigramLens.Figures;
+using TrigramLens.Testing;
 
 namespace TrigramLens.Tests.Figures;
 
-public sealed class FigureTests : IDisposable
+public sealed class FigureTests() : TempDirectoryTests("trigramlens-fig-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-fig-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     static bool IsPng(string path) => File.ReadAllBytes(path).AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10 });
 
     [Fact]
@@ -16,13 +13,13 @@ public sealed class FigureTests : IDisposable
         var batch = new FigureBatch();
         var values = new double[,] { { 1, 2, double.NaN }, { 3, 4, 5 } };
         batch.Add(new HeatmapFigure { Values = values, XTickLabels = ["a", "b", "c"], YTickLabels = ["x", "y"], CheckedRows = [1], RowBands = [(0, 0)], CircledCells = [(1, 2)] },
-            Path.Combine(_dir, "h.png"), 300, 200);
-        batch.Add(new BarFigure { Values = [0.1, 0.7, 0.2], Highlighted = [1], HighlightLabel = "c", LabelTop = 1 }, Path.Combine(_dir, "b.png"), 300, 200);
-        batch.Add(new LineFigure { Lines = [new("s", [0, 1], [1, 0.5])], References = [(0.7, "target")] }, Path.Combine(_dir, "l.png"), 300, 200);
+            Path.Combine(Dir, "h.png"), 300, 200);
+        batch.Add(new BarFigure { Values = [0.1, 0.7, 0.2], Highlighted = [1], HighlightLabel = "c", LabelTop = 1 }, Path.Combine(Dir, "b.png"), 300, 200);
+        batch.Add(new LineFigure { Lines = [new("s", [0, 1], [1, 0.5])], References = [(0.7, "target")] }, Path.Combine(Dir, "l.png"), 300, 200);
         batch.RenderAll();
 
         Assert.Equal(0, batch.Count);
-        Assert.All(["h.png", "b.png", "l.png"], f => Assert.True(IsPng(Path.Combine(_dir, f)), f));
+        Assert.All(["h.png", "b.png", "l.png"], f => Assert.True(IsPng(Path.Combine(Dir, f)), f));
     }
 
     [Fact]

@@ -1,19 +1,16 @@
 using TrigramLens.Training;
+using TrigramLens.Testing;
 
 namespace TrigramLens.Tests.Training;
 
-public sealed class MetricsLogTests : IDisposable
+public sealed class MetricsLogTests() : TempDirectoryTests("trigramlens-log-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-log-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     sealed record Entry(int Epoch, double LossValue);
 
     [Fact]
     public void Lines_are_snake_case_JSON_and_reopening_keeps_only_the_first_entries()
     {
-        string path = Path.Combine(_dir, "m.jsonl");
+        string path = Path.Combine(Dir, "m.jsonl");
         var log = MetricsLog<Entry>.Create(path);
         for (int i = 0; i < 4; i++) log.Append(new Entry(i, i / 10.0));
         Assert.Equal(4, File.ReadAllLines(path).Length);
@@ -23,6 +20,6 @@ public sealed class MetricsLogTests : IDisposable
         Assert.Equal([new Entry(0, 0), new Entry(1, 0.1)], reopened.Entries);
         reopened.Append(new Entry(2, 9));
         Assert.Equal(3, File.ReadAllLines(path).Length);
-        Assert.Empty(MetricsLog<Entry>.Open(Path.Combine(_dir, "none.jsonl"), 5).Entries);
+        Assert.Empty(MetricsLog<Entry>.Open(Path.Combine(Dir, "none.jsonl"), 5).Entries);
     }
 }

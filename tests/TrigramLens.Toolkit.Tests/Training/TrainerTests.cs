@@ -5,12 +5,8 @@ using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Training;
 
-public sealed class TrainerTests : IDisposable
+public sealed class TrainerTests() : TempDirectoryTests("trigramlens-trainer-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-trainer-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     static HookedTransformerConfig Small(int seed = 3) => TinyModels.Deep(norm: NormalizationType.None, act: ActivationFunction.Relu, seed: seed);
 
     static Tensor Tokens(HookedTransformerConfig cfg, int rows, int seed = 11)
@@ -115,7 +111,7 @@ public sealed class TrainerTests : IDisposable
         using (var trainer = new Trainer(uninterrupted, tokens, options, shards))
             while (!trainer.IsFinished) expected.Add(trainer.RunEpoch()!);
 
-        string path = Path.Combine(_dir, "run.resume.safetensors");
+        string path = Path.Combine(Dir, "run.resume.safetensors");
         using var first = new HookedTransformer(cfg);
         var summaries = new List<EpochSummary>();
         using (var trainer = new Trainer(first, tokens, options, shards))
@@ -150,7 +146,7 @@ public sealed class TrainerTests : IDisposable
         using var model = new HookedTransformer(cfg);
         using var trainer = new Trainer(model, tokens, Options());
         trainer.RunEpoch();
-        string path = Path.Combine(_dir, "c.safetensors");
+        string path = Path.Combine(Dir, "c.safetensors");
         TrainingCheckpoint.Save(path, trainer);
 
         using var saved = trainer.CaptureState();

@@ -7,18 +7,14 @@ using TrigramLens.Trigrams.Study;
 namespace TrigramLens.Trigrams.Tests.Study;
 
 /// <summary>The whole study of ARENA's checkpoint against every number the published investigation reports.</summary>
-public sealed class TrigramStudyTests : IDisposable
+public sealed class TrigramStudyTests() : TempDirectoryTests("trigramlens-study-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-study-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [ArenaCheckpointFact]
     public void Study_of_ARENAs_checkpoint_reproduces_the_published_numbers_and_writes_its_report()
     {
         using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint());
         var stages = new List<StudyStage>();
-        var r = TrigramStudy.Run(model, "arena", new StudyOptions { OutputDirectory = _dir, Rows = 1 }, stages.Add);
+        var r = TrigramStudy.Run(model, "arena", new StudyOptions { OutputDirectory = Dir, Rows = 1 }, stages.Add);
 
         // Will Snell, "Trigrams" (2024-12-04): accuracies as fractions of 277.
         Assert.Equal(266, r.Metrics.TrigramAccuracy.Correct);            // 0.9602888086642599
@@ -53,11 +49,11 @@ public sealed class TrigramStudyTests : IDisposable
 
         // Files: every figure, the JSON (parseable, stable keys) and the report.
         Assert.Equal(TrigramStudy.StageCount, stages.Count);
-        Assert.All(r.Figures, f => Assert.True(new FileInfo(Path.Combine(_dir, f.File)).Length > 5_000, f.File));
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")));
+        Assert.All(r.Figures, f => Assert.True(new FileInfo(Path.Combine(Dir, f.File)).Length > 5_000, f.File));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "results.json")));
         Assert.Equal(86, json.RootElement.GetProperty("mlp_jacobian").GetProperty("linearised_accuracy").GetProperty("correct").GetInt32());
         Assert.Equal(58, json.RootElement.GetProperty("simplified_model").GetProperty("misses").GetArrayLength());
-        string html = File.ReadAllText(Path.Combine(_dir, "report.html"));
+        string html = File.ReadAllText(Path.Combine(Dir, "report.html"));
         foreach (var f in r.Figures) Assert.Contains($"src=\"{f.File}\"", html);
         Assert.Contains("219 / 277", html);
     }
@@ -75,21 +71,21 @@ public sealed class TrigramStudyTests : IDisposable
     public void A_failed_run_leaves_the_previous_study_untouched_and_a_new_one_drops_stale_figures()
     {
         using var model = new HookedTransformer(TinyModels.Arena(seed: 2));
-        StudyOptions Options(int rows) => new() { OutputDirectory = _dir, AnalysisSize = 12, Rows = rows, JacobianCheckRows = 1 };
+        StudyOptions Options(int rows) => new() { OutputDirectory = Dir, AnalysisSize = 12, Rows = rows, JacobianCheckRows = 1 };
         TrigramStudy.Run(model, "first", Options(2));
-        Assert.True(File.Exists(Path.Combine(_dir, "attention-row1.png")));
-        string before = File.ReadAllText(Path.Combine(_dir, "results.json"));
+        Assert.True(File.Exists(Path.Combine(Dir, "attention-row1.png")));
+        string before = File.ReadAllText(Path.Combine(Dir, "results.json"));
 
         Assert.Throws<InvalidOperationException>(() =>
             TrigramStudy.Run(model, "failing", Options(1), stage => { if (stage.Index == 5) throw new InvalidOperationException("crash"); }));
-        Assert.Equal(before, File.ReadAllText(Path.Combine(_dir, "results.json")));
-        Assert.True(File.Exists(Path.Combine(_dir, "attention-row1.png")));
-        Assert.Empty(Directory.GetDirectories(_dir));
+        Assert.Equal(before, File.ReadAllText(Path.Combine(Dir, "results.json")));
+        Assert.True(File.Exists(Path.Combine(Dir, "attention-row1.png")));
+        Assert.Empty(Directory.GetDirectories(Dir));
 
         TrigramStudy.Run(model, "second", Options(1));
-        Assert.False(File.Exists(Path.Combine(_dir, "attention-row1.png")));
-        Assert.True(File.Exists(Path.Combine(_dir, "attention-row0.png")));
-        Assert.Contains("second", File.ReadAllText(Path.Combine(_dir, "results.json")));
+        Assert.False(File.Exists(Path.Combine(Dir, "attention-row1.png")));
+        Assert.True(File.Exists(Path.Combine(Dir, "attention-row0.png")));
+        Assert.Contains("second", File.ReadAllText(Path.Combine(Dir, "results.json")));
     }
 
     [Fact]
@@ -109,16 +105,16 @@ public sealed class TrigramStudyTests : IDisposable
     public void Study_runs_on_an_untrained_model_of_the_challenge_shape()
     {
         using var model = new HookedTransformer(TinyModels.Arena(seed: 1));
-        var r = TrigramStudy.Run(model, "random", new StudyOptions { OutputDirectory = _dir, AnalysisSize = 20, Rows = 1, ExtraRows = [17], JacobianCheckRows = 2, ExtraPrefixes = [[3, 4, 5]] });
+        var r = TrigramStudy.Run(model, "random", new StudyOptions { OutputDirectory = Dir, AnalysisSize = 20, Rows = 1, ExtraRows = [17], JacobianCheckRows = 2, ExtraPrefixes = [[3, 4, 5]] });
         Assert.Equal([0, 17], r.Attention.Rows);
-        Assert.True(File.Exists(Path.Combine(_dir, "attention-row17.png")));
+        Assert.True(File.Exists(Path.Combine(Dir, "attention-row17.png")));
         Assert.Equal(StudyOptions.DefaultPrefixes.Count + 1, r.PredictionDistributions.Count);
         Assert.Equal(20L * 50, r.MlpJacobian.Positions);
-        Assert.True(File.Exists(Path.Combine(_dir, "prediction-3-4-5.png")));
+        Assert.True(File.Exists(Path.Combine(Dir, "prediction-3-4-5.png")));
 
         // Every key of results.json (to the second level) is documented in docs/results.md.
         string docs = File.ReadAllText(Path.Combine(ReferenceData.RepositoryRoot, "docs", "results.md"));
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "results.json")));
         foreach (var section in json.RootElement.EnumerateObject())
         {
             Assert.Contains(section.Name, docs);

@@ -4,15 +4,12 @@ using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
 using TrigramLens.Trigrams.Training;
 using static TorchSharp.torch;
+using TrigramLens.Testing;
 
 namespace TrigramLens.Trigrams.Tests.Training;
 
-public sealed class TrigramTrainingTests : IDisposable
+public sealed class TrigramTrainingTests() : TempDirectoryTests("trigramlens-training-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("trigramlens-training-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     /// <summary>Small enough for seconds: 640 sequences, 3 epochs of 5 steps.</summary>
     static readonly TrigramRecipe Tiny = new()
     {
@@ -27,7 +24,7 @@ public sealed class TrigramTrainingTests : IDisposable
     };
 
     TrigramTrainingOptions Options(string name, int threads = 2) =>
-        new() { Recipe = Tiny, OutputPath = Path.Combine(_dir, name, "model.safetensors"), Threads = threads };
+        new() { Recipe = Tiny, OutputPath = Path.Combine(Dir, name, "model.safetensors"), Threads = threads };
 
     [Fact]
     public void The_arena_recipe_is_study_spec_section_3()
