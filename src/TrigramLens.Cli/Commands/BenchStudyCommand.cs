@@ -31,13 +31,15 @@ static class BenchStudyCommand
             bool asJson = r.GetValue(json);
 
             using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { DVocab = transformer.Cfg.d_vocab, SeqLen = transformer.Cfg.n_ctx }, r.GetValue(rows));
-            var jacobians = MlpJacobianBenchmark.Run(transformer, dataset.Tokens);
+            const int repetitions = 3;
+            var jacobians = MlpJacobianBenchmark.Run(transformer, dataset.Tokens, repetitions: repetitions);
 
             string directory = Directory.CreateTempSubdirectory("trigramlens-bench-").FullName;
             try
             {
                 var clock = Stopwatch.StartNew();
-                TrigramStudy.Run(transformer, "bench", new StudyOptions { OutputDirectory = directory });
+                var study = new StudyOptions { OutputDirectory = directory };
+                TrigramStudy.Run(transformer, "bench", study);
                 double studySeconds = clock.Elapsed.TotalSeconds;
                 if (asJson) JsonOutput.Write(new
                 {
@@ -50,7 +52,7 @@ static class BenchStudyCommand
                     max_abs_difference = jacobians.MaxAbsDifference,
                     study_seconds = studySeconds,
                 });
-                else Render(jacobians, studySeconds);
+                else Render(jacobians, repetitions, studySeconds, study.AnalysisSize);
             }
             finally
             {
@@ -61,15 +63,15 @@ static class BenchStudyCommand
         return command;
     }
 
-    static void Render(MlpJacobianTimings j, double studySeconds)
+    static void Render(MlpJacobianTimings j, int repetitions, double studySeconds, int studyRows)
     {
-        var table = new Table().Title($"[bold]MLP Jacobians of {j.Jacobians:N0} (row, position) pairs, best of 3[/]")
+        var table = new Table().Title($"[bold]MLP Jacobians of {j.Jacobians:N0} (row, position) pairs, best of {repetitions}[/]")
             .AddColumn("").AddColumn(new TableColumn("seconds").RightAligned()).AddColumn(new TableColumn("vs autograd").RightAligned());
         table.AddRow("autograd through hooks (as the published study)", $"{j.AutogradSeconds:F4}", "1×");
         table.AddRow("closed form, materialised [[rows, pos, d, d]]", $"{j.ClosedFormSeconds:F4}", $"{j.Speedup:F0}× faster");
         table.AddRow("closed form, factored (slopes · rank-one maps)", $"{j.FactorsSeconds:F5}", $"{j.FactorsSpeedup:F0}× faster");
         table.AddRow("largest disagreement", $"{j.MaxAbsDifference:0.0e+0}", "");
-        table.AddRow("[bold]whole study[/] (2,500 rows, every figure)", $"{studySeconds:F2}", "");
+        table.AddRow($"[bold]whole study[/] ({studyRows:N0} rows, every figure)", $"{studySeconds:F2}", "");
         AnsiConsole.Write(table);
     }
 }
