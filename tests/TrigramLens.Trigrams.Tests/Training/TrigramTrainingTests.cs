@@ -74,12 +74,13 @@ public sealed class TrigramTrainingTests() : TempDirectoryTests("trigramlens-tra
         var o = result.Outputs!;
         foreach (var file in new[] { o.Model, o.Resume, o.Metrics, o.Curves }) Assert.True(File.Exists(file), file);
         Assert.Equal(3, File.ReadAllLines(o.Metrics).Length);
+        Assert.Equal(result.History, MetricsLog<TrigramEpochMetrics>.Open(o.Metrics, keep: 3).Entries);   // the log reads back as the run's history
+        using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena, 1);
 
         // The saved model is the returned one: same weights, same metrics when evaluated afresh.
         using var loaded = ModelCheckpoint.Load(o.Model);
         foreach (var (name, t) in model.state_dict()) Assert.True(t.Equals(loaded.state_dict()[name]), name);
-        var trigrams = TrigramDataset.Generate(TrigramDataConfig.Arena, 1).Trigrams;
-        var metrics = TrigramModelMetrics.OnTrigrams(loaded, trigrams);
+        var metrics = TrigramModelMetrics.OnTrigrams(loaded, dataset.Trigrams);
         Assert.Equal(result.Final!.TrigramCorrect, metrics.Accuracy.Correct);
         Assert.Equal(result.Final.MeanCorrectProbability, metrics.MeanCorrectProbability, 6);
         Assert.Equal("tiny", TrigramRecipe.FromJson(ModelCheckpoint.ReadMetadata(o.Model)[TrigramTraining.RecipeKey]).Name);
