@@ -63,7 +63,7 @@ static class CommonOptions
     }
 
     public static Option<int?> Threads() => OptionalPositive("--threads",
-        $"Training threads, one data-parallel shard each (default: one per core, at most {TrainingThreads.MaxDefault}); the same count gives bit-identical weights");
+        $"Training threads (default: one per core, at most {TrainingThreads.MaxDefault}); they run the recipe's data-parallel shards, so the weights do not depend on them");
 
     public static Option<string> Recipe() => new("--recipe")
     {

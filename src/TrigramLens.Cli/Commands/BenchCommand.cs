@@ -23,6 +23,7 @@ static class BenchCommand
             if (r.GetValueOrDefault<long>() < 0) r.AddError("--long-steps must not be negative");
         });
         var threads = CommonOptions.Threads();
+        threads.Description = $"The library step's data-parallel shards, one thread each; the reference step gets as many libtorch threads (default: one per core, at most {TrainingThreads.MaxDefault})";
         var flush = CommonOptions.FlushDenormals();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Training throughput: the library's step vs a naive reference step, and memory over a long run (`bench study`: the study's speed)")

@@ -37,9 +37,10 @@ public sealed class TorchWorkers : IDisposable
             for (int i = worker; i < pieces; i += workers) results[i] = body(i);
         };
         // libtorch's thread count is partly process-wide (get_num_threads, which some kernels split work by): it is one
-        // from before the first piece starts until the last one ends, and the caller's again afterwards.
+        // from before the first piece starts until the last one ends, and the caller's again afterwards. Also with a
+        // single worker, so that a piece's bits never depend on the caller's thread count.
         int callerThreads = torch.get_num_threads();
-        if (workers > 1) torch.set_num_threads(1);
+        if (callerThreads != 1) torch.set_num_threads(1);
         for (int w = 1; w < workers; w++) _others[w - 1].Post(Part(w));
 
         ExceptionDispatchInfo? first = null;
@@ -56,7 +57,7 @@ public sealed class TorchWorkers : IDisposable
             var failure = _others[w - 1].Wait();
             first ??= failure;
         }
-        if (workers > 1) torch.set_num_threads(callerThreads);
+        if (callerThreads != 1) torch.set_num_threads(callerThreads);
         first?.Throw();
         return results;
     }

@@ -10,25 +10,28 @@ namespace TrigramLens.Training;
 /// Data parallelism inside one process: a batch is cut into row shards, each shard's forward and backward runs on its
 /// own thread with a single libtorch thread, and the gradients are summed in shard order. On small models this scales
 /// far better than libtorch's intra-op threads, whose per-operation fork/join dominates tiny kernels. Each shard's loss
-/// is its mean weighted by its share of the targets, so the sum is the whole batch's gradient; the fixed summation
-/// order keeps results bit-identical for a given shard count. The shards run on <see cref="TorchWorkers"/> created by
-/// the constructing thread, so they share its floating-point mode.
+/// is its mean weighted by its share of the targets, so the sum is the whole batch's gradient. Every shard computes
+/// with one libtorch thread and the sum runs in shard order, so the result depends on the shard count only, not on how
+/// many workers share the shards or which finishes first. The shards run on <see cref="TorchWorkers"/> created by the
+/// constructing thread, so they share its floating-point mode.
 /// </summary>
 internal sealed class ShardedBackward : IDisposable
 {
     readonly HookedTransformer _model;
     readonly Parameter[] _parameters;
-    readonly TorchWorkers _workers;   // shard i on worker i; shard 0 on the caller's thread
+    readonly TorchWorkers _workers;   // shard i on worker i mod workers; worker 0 is the caller's thread
 
-    public ShardedBackward(HookedTransformer model, Parameter[] parameters, int shards)
+    public ShardedBackward(HookedTransformer model, Parameter[] parameters, int shards, int workers)
     {
         if (shards < 2) throw new ArgumentException("sharding needs at least 2 shards");
+        if (workers < 1 || workers > shards) throw new ArgumentException($"workers must lie in [1, {shards}] (got {workers})");
         _model = model;
         _parameters = parameters;
-        _workers = new TorchWorkers(shards);
+        Shards = shards;
+        _workers = new TorchWorkers(workers);
     }
 
-    public int Shards => _workers.Count;
+    public int Shards { get; }
 
     /// <summary>Sets every parameter's <c>.grad</c> to the gradient of the batch's mean next-token loss; returns that loss.</summary>
     public double Backward(Tensor batch)

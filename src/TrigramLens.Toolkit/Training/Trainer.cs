@@ -10,8 +10,9 @@ namespace TrigramLens.Training;
 /// Trains any <see cref="HookedTransformer"/> on any token tensor by next-token cross-entropy over all positions:
 /// epochs of batches (stored order, or reshuffled each epoch from a seeded generator), AdamW, a learning-rate
 /// schedule. Batches are views of the token tensor (or of one permuted copy per epoch), so the data pipeline copies
-/// nothing per step. Same model, tokens, options and thread count give bit-identical weights, also across a
-/// <see cref="CaptureState"/> / <see cref="Restore"/> round trip at any step.
+/// nothing per step. Same model, tokens and options give bit-identical weights, also across a <see cref="CaptureState"/>
+/// / <see cref="Restore"/> round trip at any step: with several <see cref="TrainerOptions.Shards"/> on any number of
+/// threads, with one shard on the same libtorch thread count.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -28,15 +29,14 @@ public sealed class Trainer : IDisposable
     double _epochLossSum;
     long _epochTargets;
 
-    /// <param name="shards">
-    /// 1: each step runs on the calling thread with libtorch's own threads. More: each batch is cut into this many row
-    /// shards whose forward and backward run concurrently on single-threaded workers (the caller's thread is one of
-    /// them; give it one libtorch thread too), gradients summed in a fixed order. Results are bit-identical for a
-    /// given shard count, and equal up to float rounding across counts.
+    /// <param name="threads">
+    /// Workers that run the <see cref="TrainerOptions.Shards"/> concurrently, each with one libtorch thread (the caller's
+    /// thread is one of them: give it one libtorch thread too); at most one per shard. The weights do not depend on it.
+    /// Unused with a single shard, which runs on the caller's libtorch threads.
     /// </param>
-    public Trainer(HookedTransformer model, Tensor tokens, TrainerOptions options, int shards = 1)
+    public Trainer(HookedTransformer model, Tensor tokens, TrainerOptions options, int threads = 1)
     {
-        if (shards < 1) throw new ArgumentException($"shards must be positive (got {shards})");
+        if (threads < 1) throw new ArgumentException($"threads must be positive (got {threads})");
         options.Validate();
         if (tokens.dim() != 2 || tokens.dtype != ScalarType.Int64)
             throw new ArgumentException($"tokens must be [rows, seq] int64; got [{string.Join(", ", tokens.shape)}] {tokens.dtype}");
@@ -54,7 +54,7 @@ public sealed class Trainer : IDisposable
         _parameters = named.Select(p => p.parameter).ToArray();
         _optimizer = new FlatAdamW(_parameters, options.Beta1, options.Beta2, options.Eps, options.WeightDecay);
         if (options.Shuffle) _shuffle = new Generator(options.ShuffleSeed);
-        if (shards > 1) _sharded = new ShardedBackward(model, _parameters, shards);
+        if (options.Shards > 1) _sharded = new ShardedBackward(model, _parameters, options.Shards, Math.Min(threads, options.Shards));
         StepsPerEpoch = (int)(options.DropLast ? rows / options.BatchSize : (rows + options.BatchSize - 1) / options.BatchSize);
     }
 

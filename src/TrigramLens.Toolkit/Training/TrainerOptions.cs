@@ -20,6 +20,12 @@ public sealed record TrainerOptions
     public ulong ShuffleSeed { get; init; }
     /// <summary>Skip a last batch smaller than <see cref="BatchSize"/> (PyTorch's <c>drop_last</c>).</summary>
     public bool DropLast { get; init; }
+    /// <summary>
+    /// Cut every batch into this many row shards, each run forward and backward with one libtorch thread, and sum their
+    /// gradients in shard order. The weights then depend on this number and not on how many threads run the shards.
+    /// 1: one step on the caller's libtorch threads, whose reductions split work by thread count.
+    /// </summary>
+    public int Shards { get; init; } = 1;
 
     public void Validate()
     {
@@ -27,6 +33,7 @@ public sealed record TrainerOptions
         if (BatchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {BatchSize})");
         if (WeightDecay < 0) throw new ArgumentException($"weight decay must not be negative (got {WeightDecay})");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("betas must lie in [0, 1)");
+        if (Shards < 1) throw new ArgumentException($"shards must be at least 1 (got {Shards})");
         if (Eps < 0) throw new ArgumentException($"eps must not be negative (got {Eps})");
     }
 }

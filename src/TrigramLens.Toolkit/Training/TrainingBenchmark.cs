@@ -14,15 +14,15 @@ public static class TrainingBenchmark
 {
     public const int MemoryWarmupSteps = 500;
 
-    /// <param name="shards">the library trainer's shards (see <see cref="Trainer"/>); with more than one, the calling
-    /// thread must have one libtorch thread</param>
+    /// <param name="shards">the library trainer's shards (<see cref="TrainerOptions.Shards"/>), one thread each; with
+    /// more than one, the calling thread must have one libtorch thread</param>
     /// <param name="referenceThreads">libtorch threads for the reference step (a naive loop uses one per core)</param>
     public static TrainingBenchmarkReport Run(HookedTransformer model, Tensor tokens, int batchSize, int rounds, int stepsPerRound,
         long longRunSteps, int shards, int referenceThreads, IProgress<string>? progress = null)
     {
         if (tokens.shape[0] < batchSize) throw new ArgumentException($"need at least {batchSize} sequences, got {tokens.shape[0]}");
-        var options = new TrainerOptions { Epochs = 1, BatchSize = batchSize, Schedule = new LinearPerEpochSchedule(1e-3, 1e-3, 1), WeightDecay = 1e-3 };
-        using var trainer = new Trainer(model, tokens, options, shards);
+        var options = new TrainerOptions { Epochs = 1, BatchSize = batchSize, Schedule = new LinearPerEpochSchedule(1e-3, 1e-3, 1), WeightDecay = 1e-3, Shards = shards };
+        using var trainer = new Trainer(model, tokens, options, threads: shards);
         int libraryThreads = get_num_threads();
         using var reference = new ReferenceTrainingStep(model, weightDecay: 1e-3);
         long batches = tokens.shape[0] / batchSize;

@@ -19,6 +19,9 @@ public sealed record TrigramRecipe
     public required LearningRateSchedule Schedule { get; init; }
     public required double WeightDecay { get; init; }
     public bool Shuffle { get; init; }
+    /// <summary>Data-parallel shards of every batch (<see cref="TrainerOptions.Shards"/>): part of the recipe because the
+    /// weights depend on it, so a recipe gives the same model on any number of threads.</summary>
+    public int Shards { get; init; } = 2;
 
     public int ValidationSize => DatasetSize - TrainSize;
 
@@ -76,6 +79,7 @@ public sealed record TrigramRecipe
         WeightDecay = WeightDecay,
         Shuffle = Shuffle,
         ShuffleSeed = (ulong)seed,
+        Shards = Shards,
     };
 
     public void Validate()

@@ -15,8 +15,8 @@ public sealed record TrigramTrainingOptions
     public string? OutputPath { get; init; }
     /// <summary>Continue from the resumable checkpoint beside <see cref="OutputPath"/> if there is one.</summary>
     public bool Resume { get; init; }
-    /// <summary>Training threads, one data-parallel shard each (<see cref="TrainingThreads"/>); null: one per core.
-    /// Bit-identical results need the same count.</summary>
+    /// <summary>Training threads (<see cref="TrainingThreads"/>); null: one per core. They run the recipe's shards, so
+    /// the weights do not depend on them.</summary>
     public int? Threads { get; init; }
     /// <summary>Flush denormal floats to zero while training (faster late in training; see docs/training.md).</summary>
     public bool FlushDenormals { get; init; } = true;

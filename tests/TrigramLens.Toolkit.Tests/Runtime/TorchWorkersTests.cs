@@ -28,6 +28,24 @@ public class TorchWorkersTests
     }
 
     [Fact]
+    public void A_single_worker_also_runs_its_pieces_with_one_libtorch_thread()
+    {
+        int callerThreads = get_num_threads();
+        set_num_threads(2);
+        try
+        {
+            using var one = new TorchWorkers(1);
+            var seen = one.Map(3, _ => (worker: Environment.CurrentManagedThreadId, libtorchThreads: get_num_threads()));
+            Assert.All(seen, s => Assert.Equal((Environment.CurrentManagedThreadId, 1), s));
+            Assert.Equal(2, get_num_threads());
+        }
+        finally
+        {
+            set_num_threads(callerThreads);
+        }
+    }
+
+    [Fact]
     public void A_failing_piece_fails_the_call_after_every_worker_stopped()
     {
         int done = 0;

@@ -1,10 +1,13 @@
 using TrigramLens.Model;
+using TrigramLens.Tests.Runtime;
 using TrigramLens.Testing;
 using TrigramLens.Training;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Training;
 
+// Sharded steps hold libtorch's process-wide thread count at one (TorchWorkers), which tests running alongside would change.
+[Collection(nameof(LibtorchThreadCount))]
 public sealed class TrainerTests() : TempDirectoryTests("trigramlens-trainer-")
 {
     static HookedTransformerConfig Small(int seed = 3) => TinyModels.Deep(norm: NormalizationType.None, act: ActivationFunction.Relu, seed: seed);
@@ -72,28 +75,32 @@ public sealed class TrainerTests() : TempDirectoryTests("trigramlens-trainer-")
     }
 
     [Fact]
-    public void Sharded_steps_match_the_single_thread_step_and_repeat_bit_for_bit()
+    public void Sharded_weights_depend_on_the_shard_count_not_the_threads_and_match_the_unsharded_step()
     {
         var cfg = Small();
         var tokens = Tokens(cfg, 64);
-        using var single = new HookedTransformer(cfg);
-        using var sharded = new HookedTransformer(cfg);
-        using var again = new HookedTransformer(cfg);
-        var losses = new List<double>[3];
-        HookedTransformer[] models = [single, sharded, again];
-        for (int i = 0; i < 3; i++)
+        // One shard; then 3 shards on 3, 1 and 2 threads.
+        (int shards, int threads)[] runs = [(1, 1), (3, 3), (3, 1), (3, 2)];
+        var models = runs.Select(_ => new HookedTransformer(cfg)).ToArray();
+        var losses = new List<double>[runs.Length];
+        for (int i = 0; i < runs.Length; i++)
         {
-            using var trainer = new Trainer(models[i], tokens, Options(), shards: i == 0 ? 1 : 3);
+            using var trainer = new Trainer(models[i], tokens, Options() with { Shards = runs[i].shards }, runs[i].threads);
             losses[i] = [];
             while (!trainer.IsFinished) losses[i].Add(trainer.RunEpoch()!.TrainLoss);
         }
-        AssertSameWeights(sharded, again);
-        Assert.Equal(losses[1], losses[2]);
+        var (single, sharded) = (models[0], models[1]);
+        for (int i = 2; i < runs.Length; i++)
+        {
+            AssertSameWeights(sharded, models[i]);
+            Assert.Equal(losses[1], losses[i]);
+        }
         // Across shard counts only rounding differs. b_K's true gradient is zero (softmax ignores a constant added to
         // every score of a row), so Adam turns its rounding noise into full-size steps: it is the one weight to skip.
         foreach (var (name, p) in single.named_parameters().Where(p => !p.name.EndsWith("b_K", StringComparison.Ordinal)))
             Assert.True(p.allclose(sharded.state_dict()[name], rtol: 1e-3, atol: 1e-4), name);
         Assert.Equal(losses[0][^1], losses[1][^1], 4);
+        foreach (var m in models) m.Dispose();
     }
 
     [Theory]
@@ -104,17 +111,17 @@ public sealed class TrainerTests() : TempDirectoryTests("trigramlens-trainer-")
     {
         var cfg = Small();
         var tokens = Tokens(cfg, 64);
-        var options = Options(epochs: 3);
+        var options = Options(epochs: 3) with { Shards = shards };
 
         using var uninterrupted = new HookedTransformer(cfg);
         var expected = new List<EpochSummary>();
-        using (var trainer = new Trainer(uninterrupted, tokens, options, shards))
+        using (var trainer = new Trainer(uninterrupted, tokens, options, threads: shards))
             while (!trainer.IsFinished) expected.Add(trainer.RunEpoch()!);
 
         string path = Path.Combine(Dir, "run.resume.safetensors");
         using var first = new HookedTransformer(cfg);
         var summaries = new List<EpochSummary>();
-        using (var trainer = new Trainer(first, tokens, options, shards))
+        using (var trainer = new Trainer(first, tokens, options, threads: shards))
         {
             summaries.Add(trainer.RunEpoch()!);
             using var stop = new CancellationTokenSource();
@@ -129,7 +136,7 @@ public sealed class TrainerTests() : TempDirectoryTests("trigramlens-trainer-")
         Assert.Equal("kept", checkpoint.Metadata["caller"]);
         Assert.Equal(options, checkpoint.Options);
         using var resumedModel = checkpoint.Model;
-        using (var trainer = new Trainer(resumedModel, tokens, checkpoint.Options, shards))
+        using (var trainer = new Trainer(resumedModel, tokens, checkpoint.Options, threads: shards))
         {
             trainer.Restore(checkpoint.State);
             while (!trainer.IsFinished) summaries.Add(trainer.RunEpoch()!);
