@@ -5,19 +5,18 @@ using static TorchSharp.torch;
 namespace TrigramLens.Training;
 
 /// <summary>
-/// AdamW over all of a model's parameters as one tensor: each step gathers the parameters and their gradients into a
-/// flat buffer, TorchSharp's AdamW updates it with a handful of kernels, and the result is copied back. AdamW over
-/// the separate tensors launches about ten small kernels per tensor, each costing more in call overhead than in
-/// arithmetic: for the trigram model's 16 tensors, 0.28 ms a step against 0.14 ms here, gathering included. Adam is
-/// elementwise, so the parameters follow the same arithmetic as with per-tensor AdamW, bit for bit (test:
-/// <c>FlatAdamWTests</c>). The parameters stay the truth between steps: whatever changes them in place (a restore, a
-/// loaded state dict) is picked up next step.
+/// AdamW over all of a model's parameters as one tensor. The constructor moves the parameters' data into one flat
+/// buffer (each parameter becomes a view of its slice, so the model, its state dict and in-place writes such as a
+/// loaded checkpoint all read and write the buffer), and each step TorchSharp's AdamW updates the buffer with a
+/// handful of kernels from the gradients gathered into one tensor. AdamW over the separate tensors launches about ten
+/// small kernels per tensor, each costing more in call overhead than in arithmetic. Adam is elementwise, so the
+/// parameters follow the same arithmetic as with per-tensor AdamW, bit for bit (test: <c>FlatAdamWTests</c>).
 /// </summary>
 public sealed class FlatAdamW : IDisposable
 {
     readonly Parameter[] _parameters;
     readonly long[] _sizes;
-    readonly Parameter _flat;       // [total numel]
+    readonly Parameter _flat;       // [total numel]: the parameters' storage
     readonly AdamW _optimizer;
 
     public FlatAdamW(IReadOnlyList<Parameter> parameters, double beta1, double beta2, double eps, double weightDecay)
@@ -30,6 +29,12 @@ public sealed class FlatAdamW : IDisposable
         {
             _flat = new Parameter(Gather(_parameters));
             _flat.DetachFromDisposeScope();
+            long offset = 0;
+            for (int i = 0; i < _parameters.Length; i++)
+            {
+                _parameters[i].set_(_flat.narrow(0, offset, _sizes[i]).view(_parameters[i].shape));
+                offset += _sizes[i];
+            }
         }
         _optimizer = optim.AdamW([_flat], lr: 0, beta1: beta1, beta2: beta2, eps: eps, weight_decay: weightDecay);
         // AdamW allocates its moments now; they live as long as this optimizer, not as the caller's dispose scope.
@@ -50,14 +55,22 @@ public sealed class FlatAdamW : IDisposable
     public void Step(double learningRate)
     {
         using var scope = NewDisposeScope();
+        Step(learningRate, Gather(_parameters.Select((p, i) =>
+            p.grad is { IsInvalid: false } g ? g : throw new InvalidOperationException($"parameter {i} has no gradient"))));
+    }
+
+    /// <summary>One AdamW step at <paramref name="learningRate"/> from <paramref name="gradient"/>: every parameter's
+    /// gradient, flattened and concatenated in parameter order (<see cref="Gather"/>) [total numel].</summary>
+    public void Step(double learningRate, Tensor gradient)
+    {
+        if (gradient.dim() != 1 || gradient.shape[0] != _flat.shape[0])
+            throw new ArgumentException($"a flat gradient has {_flat.shape[0]} elements; got [{string.Join(", ", gradient.shape)}]");
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
-        _flat.copy_(Gather(_parameters));
-        _flat.grad = Gather(_parameters.Select((p, i) =>
-            p.grad is { IsInvalid: false } g ? g : throw new InvalidOperationException($"parameter {i} has no gradient")));
+        _flat.grad = gradient;
         _optimizer.step();
-        var updated = _flat.split(_sizes);
-        for (int i = 0; i < _parameters.Length; i++) _parameters[i].copy_(updated[i].view_as(_parameters[i]));
+        _flat.grad = null;
     }
 
     /// <summary>A copy of parameter <paramref name="index"/>'s moments, shaped as the parameter.</summary>
@@ -85,7 +98,8 @@ public sealed class FlatAdamW : IDisposable
         state.exp_avg_sq.copy_(Gather(moments.Select(m => m.ExpAvgSq)));
     }
 
-    static Tensor Gather(IEnumerable<Tensor> tensors) => cat(tensors.Select(t => t.reshape(-1)).ToList());
+    /// <summary>The tensors flattened and concatenated, in order.</summary>
+    public static Tensor Gather(IEnumerable<Tensor> tensors) => cat(tensors.Select(t => t.reshape(-1)).ToList());
 
     public void Dispose()
     {

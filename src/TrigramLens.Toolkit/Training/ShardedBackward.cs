@@ -33,8 +33,9 @@ internal sealed class ShardedBackward : IDisposable
 
     public int Shards { get; }
 
-    /// <summary>Sets every parameter's <c>.grad</c> to the gradient of the batch's mean next-token loss; returns that loss.</summary>
-    public double Backward(Tensor batch)
+    /// <summary>The batch's mean next-token loss and its gradient, flat in parameter order
+    /// (<see cref="FlatAdamW.Gather"/>) [total numel], in the caller's dispose scope.</summary>
+    public (double loss, Tensor gradient) Backward(Tensor batch)
     {
         long rows = batch.shape[0];
         int shards = (int)Math.Min(Shards, rows);
@@ -44,29 +45,22 @@ internal sealed class ShardedBackward : IDisposable
             return Gradients(batch, start, end - start, rows);
         });
 
-        using (no_grad())
-        {
-            for (int p = 0; p < _parameters.Length; p++)
-            {
-                var sum = results[0].grads[p];
-                for (int i = 1; i < results.Length; i++) sum.add_(results[i].grads[p]);
-                _parameters[p].grad = sum;
-            }
-        }
-        // The parameters hold their own references to the summed gradients.
-        foreach (var (grads, _) in results) foreach (var g in grads) g.Dispose();
-        return results.Sum(r => r.loss);
+        // Each shard's gradient was gathered on its worker; the sum runs here, in shard order, into a tensor of the caller's scope.
+        var sum = results[0].gradient.clone();
+        for (int i = 1; i < results.Length; i++) sum.add_(results[i].gradient);
+        foreach (var (gradient, _) in results) gradient.Dispose();
+        return (results.Sum(r => r.loss), sum);
     }
 
-    /// <summary>Gradients of this shard's share of the batch loss, detached from any dispose scope.</summary>
-    (Tensor[] grads, double loss) Gradients(Tensor batch, long start, long length, long rows)
+    /// <summary>This shard's share of the batch loss and its flat gradient, detached from any dispose scope.</summary>
+    (Tensor gradient, double loss) Gradients(Tensor batch, long start, long length, long rows)
     {
         using var scope = NewDisposeScope();
         var tokens = batch.narrow(0, start, length);
         var loss = NextTokenLoss.Compute(_model, tokens) * ((double)length / rows);
         var grads = torch.autograd.grad([loss], _parameters.Cast<Tensor>().ToList(), allow_unused: true);
-        var owned = grads.Select((g, i) => (g is null || g.IsInvalid ? zeros_like(_parameters[i]) : g).DetachFromDisposeScope()).ToArray();
-        return (owned, loss.item<float>());
+        var gradient = FlatAdamW.Gather(grads.Select((g, i) => g is null || g.IsInvalid ? zeros_like(_parameters[i]) : g));
+        return (gradient.DetachFromDisposeScope(), loss.item<float>());
     }
 
     public void Dispose() => _workers.Dispose();

@@ -116,12 +116,13 @@ public sealed class Trainer : IDisposable
             _optimizer.ZeroGrad();
             value.backward();
             loss = value.item<float>();
+            _optimizer.Step(learningRate);
         }
         else
         {
-            loss = _sharded.Backward(batch);
+            (loss, var gradient) = _sharded.Backward(batch);
+            _optimizer.Step(learningRate, gradient);
         }
-        _optimizer.Step(learningRate);
         return loss;
     }
 

@@ -80,4 +80,38 @@ public sealed class FlatAdamWTests
         var e = Assert.Throws<InvalidOperationException>(() => optimizer.Step(1e-3));
         Assert.Contains("parameter 1", e.Message);
     }
+
+    [Fact]
+    public void In_place_writes_to_the_parameters_and_a_flat_gradient_step_like_separate_adamw()
+    {
+        using var g = new Generator(4);
+        var a = Parameters(g);
+        var b = a.Select(p => new Parameter(p.detach().clone())).ToArray();
+        using var fromGrads = new FlatAdamW(a, 0.9, 0.999, 1e-8, 1e-3);
+        using var fromFlat = new FlatAdamW(b, 0.9, 0.999, 1e-8, 1e-3);
+        // Written after construction (as a loaded checkpoint is): the step must start from these values.
+        using (no_grad())
+        {
+            a[1].fill_(0.5);
+            b[1].fill_(0.5);
+        }
+        var separate = a.Select(p => new Parameter(p.detach().clone())).ToArray();
+        using var reference = optim.AdamW(separate, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-3);
+
+        var grads = a.Select(p => randn(p.shape, generator: g)).ToArray();
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i].grad = grads[i].clone();
+            separate[i].grad = grads[i].clone();
+        }
+        fromGrads.Step(1e-2);
+        fromFlat.Step(1e-2, FlatAdamW.Gather(grads));
+        reference.step();
+        for (int i = 0; i < a.Length; i++)
+        {
+            Assert.True(a[i].Equals(separate[i]), $"parameter {i} (gradients on the parameters)");
+            Assert.True(b[i].Equals(separate[i]), $"parameter {i} (flat gradient)");
+        }
+        Assert.Throws<ArgumentException>(() => fromFlat.Step(1e-2, zeros(3)));
+    }
 }
