@@ -12,7 +12,7 @@ public static class TrainingThreads
 {
     public const int MaxDefault = 8;
 
-    /// <summary>The thread count.</summary>
+    /// <summary>The requested thread count, or one per core (at most <see cref="MaxDefault"/>).</summary>
     public static int Count(int? requested) => requested ?? Math.Clamp(Environment.ProcessorCount, 1, MaxDefault);
 
     /// <summary>The training thread's settings: one libtorch thread, as every shard has (the training thread runs shards too).</summary>
