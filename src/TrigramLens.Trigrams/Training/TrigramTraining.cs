@@ -71,6 +71,9 @@ public static class TrigramTraining
                     trainer = new Trainer(model, split.Train, trainerOptions, _threads);
                     if (_outputs is not null) log = MetricsLog<TrigramEpochMetrics>.Create(_outputs.Metrics);
                 }
+                Report(TrainingPhase.Preparing, trainer, message:
+                    $"{recipe.Name} recipe: {recipe.Epochs} × {trainer.StepsPerEpoch:N0} steps of batch {recipe.BatchSize} " +
+                    $"({recipe.Shards} shard(s) on {Math.Min(_threads, recipe.Shards)} thread(s))");
 
                 while (!trainer.IsFinished)
                 {

@@ -86,6 +86,7 @@ public sealed class TrigramTrainingTests() : TempDirectoryTests("trigramlens-tra
         Assert.Equal("tiny", TrigramRecipe.FromJson(ModelCheckpoint.ReadMetadata(o.Model)[TrigramTraining.RecipeKey]).Name);
 
         Assert.Equal(TrainingPhase.Preparing, reports[0].Phase);
+        Assert.Contains(reports, r => r.Phase == TrainingPhase.Preparing && r.Message == "tiny recipe: 3 × 5 steps of batch 128 (2 shard(s) on 2 thread(s))");
         Assert.Equal(15, reports.Count(r => r.Phase == TrainingPhase.Step));
         Assert.Equal([0, 1, 2], reports.Where(r => r.Phase == TrainingPhase.EpochEnd).Select(r => r.EpochMetrics!.Epoch));
         Assert.Equal(TrainingPhase.Finished, reports[^1].Phase);
