@@ -25,7 +25,7 @@ public sealed record TrigramModelMetrics(TrigramAccuracy Accuracy, double MeanCo
     }
 
     /// <summary>All four numbers: trigram metrics plus loss on <paramref name="dataset"/>'s tokens.</summary>
-    public static TrigramModelMetrics Evaluate(HookedTransformer model, TrigramDataset dataset, int batchSize = 1000)
+    public static TrigramModelMetrics Evaluate(HookedTransformer model, TrigramDataset dataset, int batchSize = 100)
     {
         var onTrigrams = OnTrigrams(model, dataset.Trigrams);
         double loss = DatasetLoss(model, dataset.Tokens, batchSize);
@@ -36,9 +36,11 @@ public sealed record TrigramModelMetrics(TrigramAccuracy Accuracy, double MeanCo
     /// Mean next-token loss over every target of <paramref name="tokens"/>, in batches; with <paramref name="threads"/>
     /// &gt; 1 the batches run on that many single-threaded workers (<see cref="TorchWorkers"/>). Batch results are summed
     /// in batch order, so the number is the same for any count above one, and equal to the count of one when the caller
-    /// runs libtorch on one thread (as training does).
+    /// runs libtorch on one thread (as training does). Computed as training computes it (the last position is never
+    /// unembedded, hooks see <c>pos − 1</c> positions), in small batches: on 5,000 sequences and 2 threads about 75 ms
+    /// against 115 ms for whole-sequence batches of 1,000.
     /// </summary>
-    public static double DatasetLoss(HookedTransformer model, Tensor tokens, int batchSize = 1000, int threads = 1)
+    public static double DatasetLoss(HookedTransformer model, Tensor tokens, int batchSize = 100, int threads = 1)
     {
         long rows = tokens.shape[0];
         if (rows == 0) return double.NaN;
@@ -49,7 +51,7 @@ public sealed record TrigramModelMetrics(TrigramAccuracy Accuracy, double MeanCo
             using var scope = NewDisposeScope();
             long start = (long)b * batchSize;
             var batch = tokens.narrow(0, start, Math.Min(batchSize, rows - start));
-            return (double)(NextTokenLoss.Compute(model.call(batch), batch).item<float>() * batch.shape[0]);
+            return (double)(NextTokenLoss.Compute(model, batch).item<float>() * batch.shape[0]);
         });
         double total = 0;
         foreach (double sum in sums) total += sum;
