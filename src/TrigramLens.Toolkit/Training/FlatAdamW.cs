@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +12,9 @@ namespace TrigramLens.Training;
 /// loaded checkpoint all read and write the buffer), and each step TorchSharp's AdamW updates the buffer with a
 /// handful of kernels from the gradients gathered into one tensor. AdamW over the separate tensors launches about ten
 /// small kernels per tensor, each costing more in call overhead than in arithmetic. Adam is elementwise, so the
-/// parameters follow the same arithmetic as with per-tensor AdamW, bit for bit (test: <c>FlatAdamWTests</c>).
+/// parameters follow the same arithmetic as with per-tensor AdamW, bit for bit (test: <c>FlatAdamWTests</c>). One
+/// optimizer per model at a time: a second one moves the parameters into its own buffer, and the first then refuses
+/// to step.
 /// </summary>
 public sealed class FlatAdamW : IDisposable
 {
@@ -27,7 +31,7 @@ public sealed class FlatAdamW : IDisposable
         using (no_grad())
         using (var scope = NewDisposeScope())
         {
-            _flat = new Parameter(Gather(_parameters));
+            _flat = new Parameter(Flatten(_parameters));
             _flat.DetachFromDisposeScope();
             long offset = 0;
             for (int i = 0; i < _parameters.Length; i++)
@@ -55,16 +59,18 @@ public sealed class FlatAdamW : IDisposable
     public void Step(double learningRate)
     {
         using var scope = NewDisposeScope();
-        Step(learningRate, Gather(_parameters.Select((p, i) =>
+        Step(learningRate, Flatten(_parameters.Select((p, i) =>
             p.grad is { IsInvalid: false } g ? g : throw new InvalidOperationException($"parameter {i} has no gradient"))));
     }
 
     /// <summary>One AdamW step at <paramref name="learningRate"/> from <paramref name="gradient"/>: every parameter's
-    /// gradient, flattened and concatenated in parameter order (<see cref="Gather"/>) [total numel].</summary>
+    /// gradient, flattened and concatenated in parameter order (<see cref="Flatten"/>) [total numel].</summary>
     public void Step(double learningRate, Tensor gradient)
     {
-        if (gradient.dim() != 1 || gradient.shape[0] != _flat.shape[0])
-            throw new ArgumentException($"a flat gradient has {_flat.shape[0]} elements; got [{string.Join(", ", gradient.shape)}]");
+        if (gradient.dim() != 1 || gradient.shape[0] != _flat.shape[0] || gradient.dtype != _flat.dtype)
+            throw new ArgumentException($"a flat gradient is [{_flat.shape[0]}] {_flat.dtype}; got [{string.Join(", ", gradient.shape)}] {gradient.dtype}");
+        if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(_parameters[0].bytes), ref MemoryMarshal.GetReference(_flat.bytes)))
+            throw new InvalidOperationException("the parameters have moved to another optimizer's buffer (one FlatAdamW per model at a time)");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
@@ -94,12 +100,12 @@ public sealed class FlatAdamW : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         state.step = moments[0].Step;
-        state.exp_avg.copy_(Gather(moments.Select(m => m.ExpAvg)));
-        state.exp_avg_sq.copy_(Gather(moments.Select(m => m.ExpAvgSq)));
+        state.exp_avg.copy_(Flatten(moments.Select(m => m.ExpAvg)));
+        state.exp_avg_sq.copy_(Flatten(moments.Select(m => m.ExpAvgSq)));
     }
 
     /// <summary>The tensors flattened and concatenated, in order.</summary>
-    public static Tensor Gather(IEnumerable<Tensor> tensors) => cat(tensors.Select(t => t.reshape(-1)).ToList());
+    public static Tensor Flatten(IEnumerable<Tensor> tensors) => cat(tensors.Select(t => t.reshape(-1)).ToList());
 
     public void Dispose()
     {

@@ -34,7 +34,7 @@ internal sealed class ShardedBackward : IDisposable
     public int Shards { get; }
 
     /// <summary>The batch's mean next-token loss and its gradient, flat in parameter order
-    /// (<see cref="FlatAdamW.Gather"/>) [total numel], in the caller's dispose scope.</summary>
+    /// (<see cref="FlatAdamW.Flatten"/>) [total numel], in the caller's dispose scope.</summary>
     public (double loss, Tensor gradient) Backward(Tensor batch)
     {
         long rows = batch.shape[0];
@@ -59,7 +59,7 @@ internal sealed class ShardedBackward : IDisposable
         var tokens = batch.narrow(0, start, length);
         var loss = NextTokenLoss.Compute(_model, tokens) * ((double)length / rows);
         var grads = torch.autograd.grad([loss], _parameters.Cast<Tensor>().ToList(), allow_unused: true);
-        var gradient = FlatAdamW.Gather(grads.Select((g, i) => g is null || g.IsInvalid ? zeros_like(_parameters[i]) : g));
+        var gradient = FlatAdamW.Flatten(grads.Select((g, i) => g is null || g.IsInvalid ? zeros_like(_parameters[i]) : g));
         return (gradient.DetachFromDisposeScope(), loss.item<float>());
     }
 

@@ -105,7 +105,7 @@ public sealed class FlatAdamWTests
             separate[i].grad = grads[i].clone();
         }
         fromGrads.Step(1e-2);
-        fromFlat.Step(1e-2, FlatAdamW.Gather(grads));
+        fromFlat.Step(1e-2, FlatAdamW.Flatten(grads));
         reference.step();
         for (int i = 0; i < a.Length; i++)
         {
@@ -113,5 +113,28 @@ public sealed class FlatAdamWTests
             Assert.True(b[i].Equals(separate[i]), $"parameter {i} (flat gradient)");
         }
         Assert.Throws<ArgumentException>(() => fromFlat.Step(1e-2, zeros(3)));
+        Assert.Throws<ArgumentException>(() => fromFlat.Step(1e-2, FlatAdamW.Flatten(grads).to(ScalarType.Float64)));
+    }
+
+    [Fact]
+    public void A_second_optimizer_takes_the_parameters_over_and_they_outlive_both()
+    {
+        using var g = new Generator(5);
+        var ps = Parameters(g);
+        var first = new FlatAdamW(ps, 0.9, 0.999, 1e-8, 0);
+        var second = new FlatAdamW(ps, 0.9, 0.999, 1e-8, 0);
+        foreach (var p in ps) p.grad = randn(p.shape, generator: g);
+        var e = Assert.Throws<InvalidOperationException>(() => first.Step(1e-2));
+        Assert.Contains("another optimizer", e.Message);
+
+        var before = ps.Select(p => p.detach().clone()).ToArray();
+        second.Step(1e-2);
+        Assert.All(Enumerable.Range(0, ps.Length), i => Assert.False(ps[i].Equals(before[i]), $"parameter {i} did not move"));
+        var after = ps.Select(p => p.detach().clone()).ToArray();
+        first.Dispose();
+        second.Dispose();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.All(Enumerable.Range(0, ps.Length), i => Assert.True(ps[i].Equals(after[i]), $"parameter {i} lost its values"));
     }
 }
