@@ -74,7 +74,11 @@ static class StudyCommand
         // interrupted training resumes, so running the study again never repeats work.
         string modelPath = Path.Combine(options.OutputDirectory, epochs is int n ? $"model-seed{options.Seed}-epochs{n}.safetensors" : $"model-seed{options.Seed}.safetensors");
         AnsiConsole.MarkupLine($"No --model given: training the default ({TrigramRecipe.Fast.Name}) model, seed {options.Seed} → {Markup.Escape(modelPath)}");
-        var training = new TrigramTrainingOptions { Recipe = TrigramRecipe.Fast, Seed = options.Seed, Epochs = epochs, OutputPath = modelPath, Resume = true };
+        var training = new TrigramTrainingOptions
+        {
+            Recipe = TrigramRecipe.Fast, Seed = options.Seed, Epochs = epochs, OutputPath = modelPath, Resume = true,
+            RestartDifferentRun = true,   // e.g. left by a version whose fast recipe differed
+        };
         using var stop = new StopOnCtrlC();
         var result = TrainingProgressView.Run(progress => TrigramTraining.Train(training, progress, stop.Token));
         if (!result.Completed)

@@ -55,18 +55,29 @@ public static class TrigramTraining
                 if (options.Resume && _outputs is not null && File.Exists(_outputs.Resume))
                 {
                     using var checkpoint = TrainingCheckpoint.Load(_outputs.Resume);
-                    model = checkpoint.Model;
-                    CheckCompatible(checkpoint, trainerOptions);
-                    trainer = new Trainer(model, split.Train, trainerOptions, _threads);
-                    trainer.Restore(checkpoint.State);
-                    _elapsedBefore = double.Parse(checkpoint.Metadata.GetValueOrDefault(ElapsedKey, "0"), CultureInfo.InvariantCulture);
-                    log = MetricsLog<TrigramEpochMetrics>.Open(_outputs.Metrics, keep: trainer.Position.Epoch);
-                    history.AddRange(log.Entries);
-                    Report(TrainingPhase.Preparing, trainer, message: $"resuming {_outputs.Resume} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.StepInEpoch}");
+                    if (DifferentRun(checkpoint, trainerOptions) is var (reason, advice))
+                    {
+                        checkpoint.Model.Dispose();
+                        if (!options.RestartDifferentRun) throw new ArgumentException($"{reason}; {advice}");
+                        Report(TrainingPhase.Preparing, message: $"{reason}: training again from scratch");
+                    }
+                    else
+                    {
+                        model = checkpoint.Model;
+                        trainer = new Trainer(model, split.Train, trainerOptions, _threads);
+                        trainer.Restore(checkpoint.State);
+                        _elapsedBefore = double.Parse(checkpoint.Metadata.GetValueOrDefault(ElapsedKey, "0"), CultureInfo.InvariantCulture);
+                        log = MetricsLog<TrigramEpochMetrics>.Open(_outputs.Metrics, keep: trainer.Position.Epoch);
+                        history.AddRange(log.Entries);
+                        Report(TrainingPhase.Preparing, trainer, message: $"resuming {_outputs.Resume} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.StepInEpoch}");
+                    }
                 }
-                else
+                else if (options.Resume)
                 {
-                    if (options.Resume) Report(TrainingPhase.Preparing, message: $"nothing to resume at {_outputs?.Resume ?? "(no output path)"}; starting from scratch");
+                    Report(TrainingPhase.Preparing, message: $"nothing to resume at {_outputs?.Resume ?? "(no output path)"}; starting from scratch");
+                }
+                if (model is null || trainer is null)
+                {
                     model = new HookedTransformer(TrigramModelConfig.For(data, options.Seed));
                     trainer = new Trainer(model, split.Train, trainerOptions, _threads);
                     if (_outputs is not null) log = MetricsLog<TrigramEpochMetrics>.Create(_outputs.Metrics);
@@ -119,14 +130,20 @@ public static class TrigramTraining
                 summary.LearningRate, Elapsed, summary.TargetsPerSecond);
         }
 
-        void CheckCompatible(TrainingCheckpoint checkpoint, TrainerOptions trainerOptions)
+        /// <summary>Why <paramref name="checkpoint"/> cannot continue into this run and what the user can do, or null
+        /// when it can.</summary>
+        (string Reason, string Advice)? DifferentRun(TrainingCheckpoint checkpoint, TrainerOptions trainerOptions)
         {
             string savedRecipe = checkpoint.Metadata.GetValueOrDefault(RecipeKey, "");
             string savedSeed = checkpoint.Metadata.GetValueOrDefault(SeedKey, "");
-            if (savedRecipe != recipe.ToJson() || savedSeed != options.Seed.ToString(CultureInfo.InvariantCulture) || checkpoint.Options != trainerOptions)
-                throw new ArgumentException(
-                    $"{_outputs!.Resume} was written by a different run (recipe {TryName(savedRecipe)}, seed {savedSeed}); " +
-                    $"resume it with the same --recipe, --seed and --epochs, or drop --resume to start over");
+            string seed = options.Seed.ToString(CultureInfo.InvariantCulture);
+            if (savedRecipe == recipe.ToJson() && savedSeed == seed && checkpoint.Options == trainerOptions) return null;
+            string savedName = TryName(savedRecipe);
+            // Same name, seed and epochs, another definition: left by a version whose recipe differed.
+            if (savedName == recipe.Name && savedSeed == seed && checkpoint.Options.Epochs == trainerOptions.Epochs)
+                return ($"{_outputs!.Resume} was written with an earlier definition of the {recipe.Name} recipe", "drop --resume to start over");
+            return ($"{_outputs!.Resume} was written by a different run (recipe {savedName}, seed {savedSeed})",
+                "resume it with the same --recipe, --seed and --epochs, or drop --resume to start over");
         }
 
         static string TryName(string json)

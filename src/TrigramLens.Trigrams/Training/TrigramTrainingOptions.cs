@@ -15,6 +15,10 @@ public sealed record TrigramTrainingOptions
     public string? OutputPath { get; init; }
     /// <summary>Continue from the resumable checkpoint beside <see cref="OutputPath"/> if there is one.</summary>
     public bool Resume { get; init; }
+    /// <summary>With <see cref="Resume"/>: a resumable checkpoint written by a different run (another recipe, an
+    /// earlier definition of this one, another seed or epoch count) is trained over from scratch instead of refused.
+    /// For files that cache a default model, such as the study's.</summary>
+    public bool RestartDifferentRun { get; init; }
     /// <summary>Training threads (<see cref="TrainingThreads"/>); null: one per core. They run the recipe's shards, so
     /// the weights do not depend on them.</summary>
     public int? Threads { get; init; }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TrigramLens.Testing;
+using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli.Tests.Commands;
 
@@ -41,6 +42,14 @@ public sealed class StudyCommandTests() : TempDirectoryTests("trigramlens-cli-st
         (code, _, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1");
         Assert.True(code == 0, stderr);
         Assert.Equal(written, File.GetLastWriteTimeUtc(model));   // the finished model was reused, not retrained
+
+        // A model left by a version whose fast recipe differed (here in its shards) is trained again, not refused.
+        TrigramTraining.Train(new TrigramTrainingOptions { Recipe = TrigramRecipe.Fast with { Shards = 3 }, Epochs = 1, OutputPath = model }).Model.Dispose();
+        written = File.GetLastWriteTimeUtc(model);
+        (code, stdout, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("earlier definition of the fast recipe: training again from scratch", stdout);
+        Assert.NotEqual(written, File.GetLastWriteTimeUtc(model));
     }
 
     [Fact]

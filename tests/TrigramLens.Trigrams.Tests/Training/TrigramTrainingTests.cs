@@ -67,7 +67,7 @@ public sealed class TrigramTrainingTests() : TempDirectoryTests("trigramlens-tra
     public void Training_writes_loadable_checkpoints_a_log_and_curves_and_reports_progress()
     {
         var reports = new List<TrainingProgress>();
-        var result = TrigramTraining.Train(Options("a"), new SyncProgress(reports.Add));
+        var result = TrigramTraining.Train(Options("a", threads: 3), new SyncProgress(reports.Add));   // more threads than shards
         using var model = result.Model;
         Assert.True(result.Completed);
         Assert.Equal(3, result.History.Count);
@@ -126,6 +126,24 @@ public sealed class TrigramTrainingTests() : TempDirectoryTests("trigramlens-tra
         TrigramTraining.Train(Options("r") with { Epochs = 1 }).Model.Dispose();
         var e = Assert.Throws<ArgumentException>(() => TrigramTraining.Train(Options("r") with { Epochs = 2, Resume = true }));
         Assert.Contains("different run", e.Message);
+    }
+
+    [Fact]
+    public void A_checkpoint_of_an_earlier_recipe_definition_is_refused_or_else_trained_over()
+    {
+        TrigramTraining.Train(Options("v") with { Epochs = 1 }).Model.Dispose();
+        var changed = Tiny with { Shards = 3 };
+        var e = Assert.Throws<ArgumentException>(() => TrigramTraining.Train(Options("v") with { Recipe = changed, Epochs = 1, Resume = true }));
+        Assert.Contains("earlier definition of the tiny recipe; drop --resume", e.Message);
+
+        var reports = new List<TrainingProgress>();
+        var again = TrigramTraining.Train(Options("v") with { Recipe = changed, Epochs = 1, Resume = true, RestartDifferentRun = true },
+            new SyncProgress(reports.Add));
+        using var model = again.Model;
+        using var fresh = TrigramTraining.Train(Options("fresh") with { Recipe = changed, Epochs = 1 }).Model;
+        Assert.Contains(reports, r => r.Message?.EndsWith("earlier definition of the tiny recipe: training again from scratch", StringComparison.Ordinal) == true);
+        foreach (var (name, t) in fresh.state_dict()) Assert.True(t.Equals(model.state_dict()[name]), name);
+        Assert.Single(File.ReadAllLines(again.Outputs!.Metrics));   // the old run's log was replaced, not continued
     }
 
     /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post them elsewhere).</summary>
