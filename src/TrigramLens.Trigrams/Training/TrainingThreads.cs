@@ -5,8 +5,8 @@ namespace TrigramLens.Trigrams.Training;
 /// <summary>
 /// How training uses the cores: threads run a recipe's data-parallel shards, one libtorch thread each
 /// (<see cref="TrigramLens.Training.Trainer"/>), which is much faster on this small model than one step on several
-/// libtorch threads; threads beyond the shard count idle during steps and help with evaluation. The weights depend on
-/// the shards, not on the threads. The default is one per core, at most <see cref="MaxDefault"/>.
+/// libtorch threads; threads beyond the shard count only speed up the per-epoch evaluation. The weights depend on the
+/// shards, not on the threads. The default is one per core, at most <see cref="MaxDefault"/>.
 /// </summary>
 public static class TrainingThreads
 {

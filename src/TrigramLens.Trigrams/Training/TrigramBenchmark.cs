@@ -7,7 +7,8 @@ namespace TrigramLens.Trigrams.Training;
 
 /// <summary>What the trigram benchmark runs on.</summary>
 /// <param name="BatchSize">null: the <c>fast</c> recipe's</param>
-/// <param name="Threads">training threads (data-parallel shards); null: one per core. The reference step uses as many libtorch threads.</param>
+/// <param name="Threads">the library step's shards, one thread each (unlike training, where the recipe fixes the shards);
+/// null: one per core. The reference step uses as many libtorch threads.</param>
 /// <param name="Sequences">rows of seeded trigram data the steps cycle through</param>
 public sealed record TrigramBenchmarkOptions(
     int? BatchSize = null,
