@@ -34,7 +34,7 @@ internal sealed class ShardedBackward : IDisposable
     public int Shards { get; }
 
     /// <summary>The batch's mean next-token loss and its gradient, flat in parameter order
-    /// (<see cref="FlatAdamW.Flatten"/>) [total numel], in the caller's dispose scope.</summary>
+    /// (<see cref="FlatAdamW.Flatten"/>) [total numel]; the caller disposes the gradient.</summary>
     public (double loss, Tensor gradient) Backward(Tensor batch)
     {
         long rows = batch.shape[0];
@@ -45,10 +45,13 @@ internal sealed class ShardedBackward : IDisposable
             return Gradients(batch, start, end - start, rows);
         });
 
-        // Each shard's gradient was gathered on its worker; the sum runs here, in shard order, into a tensor of the caller's scope.
-        var sum = results[0].gradient.clone();
-        for (int i = 1; i < results.Length; i++) sum.add_(results[i].gradient);
-        foreach (var (gradient, _) in results) gradient.Dispose();
+        // Each shard's gradient was flattened on its worker; the sum runs here, in shard order, into shard 0's.
+        var sum = results[0].gradient;
+        for (int i = 1; i < results.Length; i++)
+        {
+            sum.add_(results[i].gradient);
+            results[i].gradient.Dispose();
+        }
         return (results.Sum(r => r.loss), sum);
     }
 
