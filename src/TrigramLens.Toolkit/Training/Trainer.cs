@@ -54,7 +54,8 @@ public sealed class Trainer : IDisposable
         _parameters = named.Select(p => p.parameter).ToArray();
         _optimizer = new FlatAdamW(_parameters, options.Beta1, options.Beta2, options.Eps, options.WeightDecay);
         if (options.Shuffle) _shuffle = new Generator(options.ShuffleSeed);
-        if (options.Shards > 1) _sharded = new ShardedBackward(model, _parameters, options.Shards, Math.Min(threads, options.Shards));
+        Workers = Math.Min(threads, options.Shards);
+        if (options.Shards > 1) _sharded = new ShardedBackward(model, _parameters, options.Shards, Workers);
         StepsPerEpoch = (int)(options.DropLast ? rows / options.BatchSize : (rows + options.BatchSize - 1) / options.BatchSize);
     }
 
@@ -62,6 +63,8 @@ public sealed class Trainer : IDisposable
     public TrainerOptions Options { get; }
     public TrainingPosition Position { get; private set; }
     public int StepsPerEpoch { get; }
+    /// <summary>Threads that run the shards: the requested count, at most one per shard.</summary>
+    public int Workers { get; }
     public long TotalSteps => (long)StepsPerEpoch * Options.Epochs;
     public bool IsFinished => Position.Epoch >= Options.Epochs;
 
@@ -121,7 +124,7 @@ public sealed class Trainer : IDisposable
         else
         {
             (loss, var gradient) = _sharded.Backward(batch);
-            _optimizer.Step(learningRate, gradient);
+            using (gradient) _optimizer.Step(learningRate, gradient);
         }
         return loss;
     }

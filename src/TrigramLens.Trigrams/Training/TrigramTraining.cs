@@ -84,7 +84,7 @@ public static class TrigramTraining
                 }
                 Report(TrainingPhase.Preparing, trainer, message:
                     $"{recipe.Name} recipe: {recipe.Epochs} × {trainer.StepsPerEpoch:N0} steps of batch {recipe.BatchSize} " +
-                    $"({recipe.Shards} shard(s) on {Math.Min(_threads, recipe.Shards)} thread(s))");
+                    $"({recipe.Shards} shard(s) on {trainer.Workers} thread(s))");
 
                 while (!trainer.IsFinished)
                 {
