@@ -20,6 +20,7 @@ public sealed class FlatAdamW : IDisposable
 {
     readonly Parameter[] _parameters;
     readonly long[] _sizes;
+    readonly long[] _offsets;       // where each parameter's slice starts in the buffer
     readonly Parameter _flat;       // [total numel]: the parameters' storage
     readonly AdamW _optimizer;
 
@@ -28,17 +29,14 @@ public sealed class FlatAdamW : IDisposable
         if (parameters.Count == 0) throw new ArgumentException("no parameters to optimise");
         _parameters = parameters.ToArray();
         _sizes = _parameters.Select(p => p.numel()).ToArray();
+        _offsets = new long[_sizes.Length];
+        for (int i = 1; i < _sizes.Length; i++) _offsets[i] = _offsets[i - 1] + _sizes[i - 1];
         using (no_grad())
         using (var scope = NewDisposeScope())
         {
             _flat = new Parameter(Flatten(_parameters));
             _flat.DetachFromDisposeScope();
-            long offset = 0;
-            for (int i = 0; i < _parameters.Length; i++)
-            {
-                _parameters[i].set_(_flat.narrow(0, offset, _sizes[i]).view(_parameters[i].shape));
-                offset += _sizes[i];
-            }
+            for (int i = 0; i < _parameters.Length; i++) _parameters[i].set_(Slice(_flat, i));
         }
         _optimizer = optim.AdamW([_flat], lr: 0, beta1: beta1, beta2: beta2, eps: eps, weight_decay: weightDecay);
         // AdamW allocates its moments now; they live as long as this optimizer, not as the caller's dispose scope.
@@ -83,11 +81,12 @@ public sealed class FlatAdamW : IDisposable
     public AdamMoments Moments(int index)
     {
         var state = State;
-        var shape = _parameters[index].shape;
-        long offset = _sizes.Take(index).Sum();
-        Tensor Slice(Tensor flat) => flat.narrow(0, offset, _sizes[index]).view(shape).clone().DetachFromDisposeScope();
-        return new AdamMoments(state.step, Slice(state.exp_avg), Slice(state.exp_avg_sq));
+        Tensor Copy(Tensor flat) => Slice(flat, index).clone().DetachFromDisposeScope();
+        return new AdamMoments(state.step, Copy(state.exp_avg), Copy(state.exp_avg_sq));
     }
+
+    /// <summary>Parameter <paramref name="index"/>'s part of a flat tensor, shaped as the parameter.</summary>
+    Tensor Slice(Tensor flat, int index) => flat.narrow(0, _offsets[index], _sizes[index]).view(_parameters[index].shape);
 
     /// <summary>Sets every parameter's moments (in parameter order); all must share one step count.</summary>
     public void SetMoments(IReadOnlyList<AdamMoments> moments)
