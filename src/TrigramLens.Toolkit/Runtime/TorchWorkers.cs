@@ -66,13 +66,7 @@ public sealed class TorchWorkers : IDisposable
     public static T[] Map<T>(int pieces, int workers, Func<int, T> body)
     {
         if (workers < 1) throw new ArgumentException($"workers must be positive (got {workers})");
-        if (workers == 1 || pieces <= 1)
-        {
-            var results = new T[pieces];
-            for (int i = 0; i < pieces; i++) results[i] = body(i);   // on the caller's own libtorch threads
-            return results;
-        }
-        using var pool = new TorchWorkers(Math.Min(workers, pieces));
+        using var pool = new TorchWorkers(Math.Max(1, Math.Min(workers, pieces)));
         return pool.Map(pieces, body);
     }
 
