@@ -10,12 +10,15 @@ public sealed class FlatAdamWTests
     static Parameter[] Parameters(Generator g) =>
         [new(randn([5, 3], generator: g)), new(randn([7], generator: g)), new(randn([2, 1, 4], generator: g))];
 
+    /// <summary>Separate parameters with the same values.</summary>
+    static Parameter[] Copies(Parameter[] ps) => ps.Select(p => new Parameter(p.detach().clone())).ToArray();
+
     [Fact]
     public void Steps_equal_torchsharp_adamw_over_the_separate_tensors()
     {
         using var g = new Generator(1);
         var flat = Parameters(g);
-        var separate = flat.Select(p => new Parameter(p.detach().clone())).ToArray();
+        var separate = Copies(flat);
         using var optimizer = new FlatAdamW(flat, 0.9, 0.99, 1e-8, 0.01);
         using var reference = optim.AdamW(separate, lr: 0, beta1: 0.9, beta2: 0.99, eps: 1e-8, weight_decay: 0.01);
 
@@ -48,7 +51,7 @@ public sealed class FlatAdamWTests
     {
         using var g = new Generator(2);
         var a = Parameters(g);
-        var b = a.Select(p => new Parameter(p.detach().clone())).ToArray();
+        var b = Copies(a);
         using var first = new FlatAdamW(a, 0.9, 0.999, 1e-8, 1e-3);
         var grads = Enumerable.Range(0, 3).Select(_ => a.Select(p => randn(p.shape, generator: g)).ToArray()).ToArray();
 
@@ -86,7 +89,7 @@ public sealed class FlatAdamWTests
     {
         using var g = new Generator(4);
         var a = Parameters(g);
-        var b = a.Select(p => new Parameter(p.detach().clone())).ToArray();
+        var b = Copies(a);
         using var fromGrads = new FlatAdamW(a, 0.9, 0.999, 1e-8, 1e-3);
         using var fromFlat = new FlatAdamW(b, 0.9, 0.999, 1e-8, 1e-3);
         // Written after construction (as a loaded checkpoint is): the step must start from these values.
@@ -95,7 +98,7 @@ public sealed class FlatAdamWTests
             a[1].fill_(0.5);
             b[1].fill_(0.5);
         }
-        var separate = a.Select(p => new Parameter(p.detach().clone())).ToArray();
+        var separate = Copies(a);
         using var reference = optim.AdamW(separate, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-3);
 
         var grads = a.Select(p => randn(p.shape, generator: g)).ToArray();
