@@ -59,6 +59,7 @@ static class BenchCommand
         long_run_targets_per_second = r.LongRunSteps > 0 ? r.LongRunTargetsPerSecond : (double?)null,
         rss_before_bytes = r.RssBeforeBytes,
         rss_after_bytes = r.RssAfterBytes,
+        matrix_kernels = r.MatrixKernels,
     };
 
     static void Render(TrainingBenchmarkReport r)
@@ -76,5 +77,6 @@ static class BenchCommand
                 $"{(r.RssAfterBytes - r.RssBeforeBytes) / 1048576.0:+0.0;-0.0} MiB");
         }
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]matrix products: {Markup.Escape(r.MatrixKernels)}[/]");
     }
 }

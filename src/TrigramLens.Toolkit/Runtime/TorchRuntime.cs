@@ -43,6 +43,7 @@ public static class TorchRuntime
                 Console.SetOut(stdout);
                 Console.SetError(stderr);
             }
+            MklCpuDispatch.Apply();   // before libtorch's first matrix product
             _loaded = true;
         }
     }

@@ -65,6 +65,7 @@ public static class TrainingBenchmark
 
         return new TrainingBenchmarkReport(batchSize, shards, referenceThreads,
             new ThroughputSample("library", library), new ThroughputSample("reference", naive),
-            library.Zip(naive, (l, n) => l / n).ToList(), longRunSteps, longRun, before, after);
+            library.Zip(naive, (l, n) => l / n).ToList(), longRunSteps, longRun, before, after,
+            MklCpuDispatch.Status ?? "not known (libtorch loaded without TorchRuntime)");
     }
 }

@@ -8,6 +8,7 @@ namespace TrigramLens.Training;
 /// <param name="RssBeforeBytes">resident set size before the long run (after warm-up)</param>
 /// <param name="RssAfterBytes">after <paramref name="LongRunSteps"/> library steps</param>
 /// <param name="LongRunTargetsPerSecond">library throughput over the long run</param>
+/// <param name="MatrixKernels">which MKL kernels ran the matrix products (<see cref="Runtime.MklCpuDispatch.Status"/>)</param>
 public sealed record TrainingBenchmarkReport(
     int BatchSize,
     int Shards,
@@ -18,7 +19,8 @@ public sealed record TrainingBenchmarkReport(
     long LongRunSteps,
     double LongRunTargetsPerSecond,
     long RssBeforeBytes,
-    long RssAfterBytes)
+    long RssAfterBytes,
+    string MatrixKernels)
 {
     public double MedianRatio => ThroughputSample.MedianOf(RatioByRound);
 }

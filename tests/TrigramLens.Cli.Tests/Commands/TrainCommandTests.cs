@@ -49,6 +49,7 @@ public sealed class TrainCommandTests() : TempDirectoryTests("trigramlens-train-
         Assert.Equal(2, json.GetProperty("shards").GetInt32());
         Assert.True(json.GetProperty("rss_before_bytes").GetInt64() > 1 << 20);
         Assert.True(json.GetProperty("rss_after_bytes").GetInt64() > 1 << 20);
+        Assert.StartsWith("MKL's", json.GetProperty("matrix_kernels").GetString());
     }
 
     [Theory]
