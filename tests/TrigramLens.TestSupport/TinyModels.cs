@@ -13,8 +13,8 @@ public static class TinyModels
 
     /// <summary>Two layers, three heads, GELU and LayerNorm: what the 1×1 model does not cover.</summary>
     public static HookedTransformerConfig Deep(bool splitQkv = false, bool attnResult = false, NormalizationType norm = NormalizationType.LN,
-        ActivationFunction act = ActivationFunction.Gelu, bool attnOnly = false, int seed = 7) => new(
-        n_layers: 2, d_model: 12, n_ctx: 9, d_head: 4, d_vocab: 11, n_heads: 3, d_mlp: 16, d_vocab_out: 13,
+        ActivationFunction act = ActivationFunction.Gelu, bool attnOnly = false, int seed = 7, int dHead = 4) => new(
+        n_layers: 2, d_model: 12, n_ctx: 9, d_head: dHead, d_vocab: 11, n_heads: 3, d_mlp: 16, d_vocab_out: 13,
         act_fn: act, normalization_type: norm, attn_only: attnOnly,
         use_attn_result: attnResult, use_split_qkv_input: splitQkv, use_hook_tokens: true, seed: seed);
 }

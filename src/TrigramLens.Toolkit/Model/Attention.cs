@@ -1,5 +1,6 @@
 using TorchSharp.Modules;
 using TrigramLens.Hooks;
+using TrigramLens.Kernels;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Model;
@@ -88,11 +89,12 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         || hook_z.HasHooks || hook_result.HasHooks;
 
     /// <summary>
-    /// The same function without materialising any hooked activation (the training path): Q, K and V each from one
-    /// matmul over all heads (contiguous, which libtorch's fused attention needs to be fast), libtorch's fused causal
-    /// attention (<c>scaled_dot_product_attention</c>, scale <c>1 / sqrt(d_head)</c> as TL's; it never forms the
-    /// <c>[batch, head, q_pos, k_pos]</c> scores or pattern, so its backward is much cheaper), and the heads' outputs
-    /// summed by one matmul with <c>W_O</c> (equal to summing <c>hook_result</c>).
+    /// The same function without materialising any hooked activation (the training path). With <c>d_head</c> a multiple
+    /// of 8: Q, K and V from one matmul over all heads, <see cref="CausalAttentionKernel"/> on that fused projection, and
+    /// the heads' outputs summed by one matmul with <c>W_O</c> (equal to summing <c>hook_result</c>). Otherwise Q, K and
+    /// V each from one contiguous matmul and libtorch's fused causal attention (<c>scaled_dot_product_attention</c>, scale
+    /// <c>1 / sqrt(d_head)</c> as TL's). Neither forms the <c>[batch, head, q_pos, k_pos]</c> scores or pattern as
+    /// tensors of the graph, which is what makes their backward cheap.
     /// </summary>
     /// <param name="x">[batch, pos, d_model]</param>
     Tensor FastForward(Tensor x)
@@ -100,11 +102,22 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         long batch = x.shape[0], pos = x.shape[1];
         int h = _cfg.n_heads, d = _cfg.d_head;
         var flat = x.reshape(batch * pos, _cfg.d_model);
-        Tensor Heads(Tensor w, Tensor b) =>                                                             // [batch, head, pos, d_head]
-            addmm(b.reshape(h * d), flat, w.permute(1, 0, 2).reshape(_cfg.d_model, h * d), 1, 1).view(batch, pos, h, d).transpose(1, 2);
-        var z = nn.functional.scaled_dot_product_attention(Heads(W_Q, b_Q), Heads(W_K, b_K), Heads(W_V, b_V), is_casual: true);
-        var heads = z.transpose(1, 2).reshape(batch * pos, h * d);
-        return addmm(b_O, heads, W_O.reshape(h * d, _cfg.d_model), 1, 1).view(batch, pos, _cfg.d_model);
+        Tensor Columns(Tensor w) => w.permute(1, 0, 2).reshape(_cfg.d_model, h * d);                    // [d_model, head · d_head]
+        Tensor z;                                                                                          // [batch · pos, head · d_head]
+        if (CausalAttentionKernel.Supports(d, x))
+        {
+            var qkv = addmm(cat([b_Q.reshape(h * d), b_K.reshape(h * d), b_V.reshape(h * d)]), flat,
+                cat([Columns(W_Q), Columns(W_K), Columns(W_V)], 1), 1, 1);                              // [batch · pos, 3 · head · d_head]
+            z = CausalAttentionKernel.Compute(qkv.view(batch, pos, 3 * h * d), h).view(batch * pos, h * d);
+        }
+        else
+        {
+            Tensor Heads(Tensor w, Tensor b) =>                                                           // [batch, head, pos, d_head]
+                addmm(b.reshape(h * d), flat, Columns(w), 1, 1).view(batch, pos, h, d).transpose(1, 2);
+            z = nn.functional.scaled_dot_product_attention(Heads(W_Q, b_Q), Heads(W_K, b_K), Heads(W_V, b_V), is_casual: true)
+                .transpose(1, 2).reshape(batch * pos, h * d);
+        }
+        return addmm(b_O, z, W_O.reshape(h * d, _cfg.d_model), 1, 1).view(batch, pos, _cfg.d_model);
     }
 
     (Tensor q, Tensor k, Tensor v) Project(Tensor queryInput, Tensor keyInput, Tensor valueInput)

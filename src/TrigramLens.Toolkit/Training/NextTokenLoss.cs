@@ -1,3 +1,4 @@
+using TrigramLens.Kernels;
 using TrigramLens.Model;
 using static TorchSharp.torch;
 
@@ -22,6 +23,6 @@ public static class NextTokenLoss
     public static Tensor Compute(HookedTransformer model, Tensor tokens)
     {
         var logits = model.ForwardExceptLast(tokens);                       // [batch, pos − 1, d_vocab]
-        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1));
+        return FusedCrossEntropy.Compute(logits.reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1));
     }
 }

@@ -1,21 +1,54 @@
 using TrigramLens.Model;
 using TrigramLens.Testing;
+using TrigramLens.Training;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Model;
 
-/// <summary>The unhooked fast path (fused attention, shared split inputs) computes what the hooked path computes.</summary>
+/// <summary>
+/// The unhooked fast path (the attention kernel on a fused projection where d_head is a multiple of 8, libtorch's
+/// fused attention otherwise; shared split inputs; the fused cross-entropy) computes what the hooked path computes.
+/// </summary>
 public class FastPathTests
 {
-    public static TheoryData<string> Configs => ["arena", "deep", "deep-split", "deep-attn-only"];
+    public static TheoryData<string> Configs => ["arena", "deep", "deep-split", "deep-attn-only", "deep-heads-of-8", "deep-heads-of-24"];
 
     static HookedTransformerConfig Config(string name) => name switch
     {
         "arena" => TinyModels.Arena(),
         "deep" => TinyModels.Deep(),
         "deep-split" => TinyModels.Deep(splitQkv: true, attnResult: true),
+        "deep-heads-of-8" => TinyModels.Deep(dHead: 8),
+        "deep-heads-of-24" => TinyModels.Deep(dHead: 24, splitQkv: true),
         _ => TinyModels.Deep(attnOnly: true, norm: NormalizationType.None),
     };
+
+    static bool AttentionInternals(string name) => name.Contains("attn.hook_") || name.EndsWith("_input", StringComparison.Ordinal);
+
+    // Two independent ways to the same gradient: autograd through the hooked path's matmuls and softmax and
+    // libtorch's cross_entropy, and the fast path's hand-written backward passes.
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void Training_gradients_with_and_without_an_attention_hook_agree(string config)
+    {
+        using var model = new HookedTransformer(Config(config));
+        using var g = new Generator(5);
+        var tokens = randint(0, model.Cfg.d_vocab, [5, model.Cfg.n_ctx], generator: g);
+        var parameters = model.parameters().Cast<Tensor>().ToList();
+        var fast = autograd.grad([NextTokenLoss.Compute(model, tokens) * 0.7], parameters, allow_unused: true);
+        using (model.AddHook(AttentionInternals, (_, _) => null))
+        {
+            var logits = model.call(tokens);
+            var loss = nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1)) * 0.7;
+            var hooked = autograd.grad([loss], parameters, allow_unused: true);
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                if (hooked[i] is null || hooked[i].IsInvalid) continue;
+                Assert.True(fast[i].allclose(hooked[i], rtol: 1e-4, atol: 1e-6),
+                    $"parameter {i} {string.Join("×", parameters[i].shape)}: max diff {(fast[i] - hooked[i]).abs().max().item<float>()}");
+            }
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Configs))]
@@ -27,7 +60,7 @@ public class FastPathTests
         var fast = model.call(tokens);
         // Observing hooks force the hooked path and must see the activations of that path.
         int seen = 0;
-        using (model.AddHook(n => n.Contains("attn.hook_") || n.EndsWith("_input", StringComparison.Ordinal), (_, _) => { seen++; return null; }))
+        using (model.AddHook(AttentionInternals, (_, _) => { seen++; return null; }))
         {
             var hooked = model.call(tokens);
             Assert.True(fast.allclose(hooked, rtol: 1e-5, atol: 1e-5), $"max diff {(fast - hooked).abs().max().item<float>()}");

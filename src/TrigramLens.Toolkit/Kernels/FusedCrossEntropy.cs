@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using static TorchSharp.torch;
+
+namespace TrigramLens.Kernels;
+
+/// <summary>
+/// Mean cross-entropy of <c>[rows, classes]</c> logits against int64 targets, whose forward pass also writes the
+/// gradient, <c>(softmax − onehot) / rows</c>, in the same sweep over each row; the backward pass only scales it by the
+/// incoming gradient. libtorch's <c>cross_entropy</c> runs <c>log_softmax</c>, <c>nll_loss</c> and both their backward
+/// kernels, each a sweep of its own, and its <c>log_softmax</c> is slow on short rows (a training shard's
+/// <c>[4704, 75]</c>: 0.78 ms forward and backward, against 0.48 ms here). Same values as <c>cross_entropy</c> to float
+/// rounding (tests); rows shorter than one vector go through <c>cross_entropy</c>.
+/// </summary>
+internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCrossEntropy>
+{
+    static readonly int Width = Vector256<float>.Count;
+
+    public override string Name => nameof(FusedCrossEntropy);
+
+    /// <param name="logits">[rows, classes] float32</param>
+    /// <param name="targets">[rows] int64, each in [0, classes)</param>
+    /// <returns>scalar mean over the rows</returns>
+    public static Tensor Compute(Tensor logits, Tensor targets) =>
+        logits.shape[1] < Width || !logits.requires_grad || !is_grad_enabled() || logits.dtype != ScalarType.Float32
+            ? nn.functional.cross_entropy(logits, targets)
+            : apply(logits, targets);
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var logits = ((Tensor)vars[0]).contiguous();
+        var targets = ((Tensor)vars[1]).contiguous();
+        var gradient = empty_like(logits);
+        double sum = Sweep(Floats(logits), MemoryMarshal.Cast<byte, long>(targets.bytes), Floats(gradient), (int)logits.shape[1]);
+        ctx.save_for_backward([gradient]);
+        return tensor((float)(sum / logits.shape[0]));
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        var gradient = ctx.get_saved_variables()[0];
+        return [gradOutput.item<float>() == 1f ? gradient : gradient.mul_(gradOutput), null!];
+    }
+
+    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+
+    /// <summary>Writes each row's gradient and returns the sum of the rows' losses.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimised from the first call, not after a tier-0 pass
+    static double Sweep(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, Span<float> gradient, int classes)
+    {
+        int rows = targets.Length, whole = classes / Width * Width;
+        float scale = 1f / rows;
+        // The row's last vector starts at classes − Width and so overlaps the whole ones; these lanes are its own.
+        nuint last = (nuint)(classes - Width);
+        var own = Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(whole - (classes - Width))).AsSingle();
+        ref float x0 = ref MemoryMarshal.GetReference(logits);
+        ref float g0 = ref MemoryMarshal.GetReference(gradient);
+        double sum = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            long target = targets[r];
+            if ((ulong)target >= (ulong)classes) throw new ArgumentException($"target {target} of row {r} is not a class index in [0, {classes})");
+            ref float x = ref Unsafe.Add(ref x0, (nint)r * classes);
+            ref float g = ref Unsafe.Add(ref g0, (nint)r * classes);
+
+            var top = Vector256.LoadUnsafe(ref x, last);   // max is idempotent: the overlap does no harm
+            for (nuint j = 0; j < (nuint)whole; j += (nuint)Width) top = Vector256.Max(top, Vector256.LoadUnsafe(ref x, j));
+            var half = Vector128.Max(top.GetLower(), top.GetUpper());
+            float max = MathF.Max(MathF.Max(half[0], half[1]), MathF.Max(half[2], half[3]));
+
+            var shift = Vector256.Create(max);
+            var total = Vector256<float>.Zero;
+            for (nuint j = 0; j < (nuint)whole; j += (nuint)Width)
+            {
+                var e = FastMath.Exp(Vector256.LoadUnsafe(ref x, j) - shift);
+                e.StoreUnsafe(ref g, j);
+                total += e;
+            }
+            var tail = FastMath.Exp(Vector256.LoadUnsafe(ref x, last) - shift);
+            total += Vector256.ConditionalSelect(own, tail, Vector256<float>.Zero);
+            float partition = Vector256.Sum(total);
+
+            var factor = Vector256.Create(scale / partition);
+            for (nuint j = 0; j < (nuint)whole; j += (nuint)Width) (Vector256.LoadUnsafe(ref g, j) * factor).StoreUnsafe(ref g, j);
+            Vector256.ConditionalSelect(own, tail * factor, Vector256.LoadUnsafe(ref g, last)).StoreUnsafe(ref g, last);
+            Unsafe.Add(ref g, (nint)target) -= scale;
+            sum += max + MathF.Log(partition) - Unsafe.Add(ref x, (nint)target);
+        }
+        return sum;
+    }
+}

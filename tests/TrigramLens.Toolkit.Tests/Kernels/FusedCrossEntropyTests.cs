@@ -1,0 +1,47 @@
+using TrigramLens.Kernels;
+using static TorchSharp.torch;
+
+namespace TrigramLens.Tests.Kernels;
+
+public class FusedCrossEntropyTests
+{
+    // Against libtorch's cross_entropy in double precision: the loss and its gradient, under an upstream scale.
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(37, 16)]
+    [InlineData(4704, 75)]
+    [InlineData(5, 13)]
+    [InlineData(9, 3)]      // shorter than a vector: libtorch's path
+    public void Loss_and_gradient_are_cross_entropys(int rows, int classes)
+    {
+        using var g = new Generator(11);
+        var logits = (randn(rows, classes, generator: g) * 4).requires_grad_();
+        var targets = randint(0, classes, [rows], generator: g);
+        var loss = FusedCrossEntropy.Compute(logits, targets);
+        var gradient = autograd.grad([loss * 0.3], [logits])[0];
+
+        var exact = logits.detach().to(ScalarType.Float64).requires_grad_();
+        var expected = nn.functional.cross_entropy(exact, targets);
+        var expectedGradient = autograd.grad([expected * 0.3], [exact])[0];
+        Assert.Equal(expected.item<double>(), loss.item<float>(), 1e-5);
+        Assert.True(gradient.to(ScalarType.Float64).allclose(expectedGradient, rtol: 1e-5, atol: 1e-8),
+            $"max diff {(gradient.to(ScalarType.Float64) - expectedGradient).abs().max().item<double>()}");
+    }
+
+    [Fact]
+    public void Without_gradients_it_is_cross_entropy()
+    {
+        using var g = new Generator(12);
+        var logits = randn(6, 75, generator: g);
+        var targets = randint(0, 75, [6], generator: g);
+        Assert.Equal(nn.functional.cross_entropy(logits, targets).item<float>(), FusedCrossEntropy.Compute(logits, targets).item<float>());
+    }
+
+    [Fact]
+    public void A_target_outside_the_classes_is_refused()
+    {
+        var logits = zeros(2, 16).requires_grad_();
+        var e = Assert.Throws<ArgumentException>(() => FusedCrossEntropy.Compute(logits, tensor(new long[] { 3, 16 })));
+        Assert.Equal("target 16 of row 1 is not a class index in [0, 16)", e.Message);
+    }
+}
