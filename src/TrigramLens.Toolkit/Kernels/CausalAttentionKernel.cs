@@ -135,6 +135,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
     /// out = Σ_m weights[m · stride] · row (first + m), m in [0, count): a weighted sum of d-long rows rowStride apart,
     /// 8 columns at a time, with four partial sums so that consecutive FMAs do not wait for each other.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Combine(ref float weights, int stride, ref float rows, int rowStride, int count, int first, int d, ref float result)
     {
         for (int c = 0; c < d; c += W)
@@ -155,6 +156,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
     }
 
     /// <summary>t rows of d floats, rowStride apart, into [d, padded pos]; the padding columns stay as they are (zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Transpose(ref float x, int rowStride, float[] xT, int t, int d, int tp)
     {
         ref float y = ref xT[0];
@@ -166,6 +168,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
     /// row[j] = scale · (a · b_j) for the blocks of 8 keys that hold keys 0..i; bT is [d, padded pos]. Up to four blocks
     /// are summed side by side in registers, so their FMA chains overlap.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Scores(ref float a, ref float bT, ref float row, int i, int d, int tp, float scale)
     {
         int blocks = i / W + 1;
@@ -193,6 +196,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
     }
 
     /// <summary>Softmax of row[0..i] in place; row[i + 1..] up to the end of i's block becomes 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Softmax(ref float row, int i)
     {
         int last = i / W;   // the block holding key i, the only one with masked keys

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace TrigramLens.Kernels;
@@ -9,6 +10,7 @@ internal static class FastMath
     /// e^x for x ≤ 0 (Cephes' expf: x = n ln 2 + r with |r| ≤ ln 2 / 2, a degree-7 polynomial in r, 2^n through the
     /// exponent bits; within 2 ulp). Inputs below −87 give about 1e-38 instead of a denormal or 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x)
     {
         x = Vector256.Max(x, Vector256.Create(-87f));

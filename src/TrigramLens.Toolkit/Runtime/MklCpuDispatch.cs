@@ -62,7 +62,7 @@ public static class MklCpuDispatch
                       && Marshal.ReadIntPtr(address) == original;
         Marshal.WriteIntPtr(address, Marshal.GetFunctionPointerForDelegate(Yes));
         Redirected = true;
-        return $"MKL's AVX-512 kernels (its Intel-only check bypassed on this {vendor} CPU)"
+        return $"MKL's AVX-512 kernels (Intel-only check bypassed on {vendor})"
                + (called ? "; MKL may have chosen its kernels before this ran, in which case it keeps them" : "");
     }
 

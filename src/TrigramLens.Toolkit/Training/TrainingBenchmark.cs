@@ -12,7 +12,7 @@ namespace TrigramLens.Training;
 /// </summary>
 public static class TrainingBenchmark
 {
-    public const int MemoryWarmupSteps = 500;
+    public const int WarmupSteps = 50, MemoryWarmupSteps = 500;
 
     /// <param name="shards">the library trainer's shards (<see cref="TrainerOptions.Shards"/>), one thread each; with
     /// more than one, the calling thread must have one libtorch thread</param>
@@ -38,9 +38,10 @@ public static class TrainingBenchmark
             return steps * targetsPerStep / clock.Elapsed.TotalSeconds;
         }
 
+        // Long enough for .NET to finish compiling the hot code optimised (after 5 steps, the first round ran at 60 %).
         progress?.Report("warming up");
-        Measure(trainer.Step, 5, libraryThreads);
-        Measure(reference.Step, 5, referenceThreads);
+        Measure(trainer.Step, WarmupSteps, libraryThreads);
+        Measure(reference.Step, WarmupSteps, referenceThreads);
 
         var library = new List<double>();
         var naive = new List<double>();
