@@ -24,7 +24,14 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
 
     public override string Name => nameof(CausalAttentionKernel);
 
-    public static bool Supports(int dHead, Tensor like) => dHead % W == 0 && like.dtype == ScalarType.Float32 && like.device_type == DeviceType.CPU;
+    /// <param name="x">the attention's input, [batch, pos, d_model]</param>
+    public static bool Supports(Tensor x, int heads, int dHead)
+    {
+        if (dHead % W != 0 || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU) return false;
+        // The loops index with int and see tensors as spans: the projection and the pattern must stay under 2^31 bytes.
+        long rows = x.shape[0] * x.shape[1], padded = (x.shape[1] + W - 1) / W * W;
+        return rows * 3 * heads * dHead * sizeof(float) < int.MaxValue && rows * heads * padded * sizeof(float) < int.MaxValue;
+    }
 
     /// <param name="qkv">[batch, pos, 3 · heads · d_head]</param>
     /// <returns>z, [batch, pos, heads · d_head]</returns>

@@ -40,7 +40,8 @@ internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCro
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var gradient = ctx.get_saved_variables()[0];
-        return [gradOutput.item<float>() == 1f ? gradient : gradient.mul_(gradOutput), null!];
+        // Not in place: a graph kept for a second backward pass must hand out the same gradient again.
+        return [gradOutput.item<float>() == 1f ? gradient : gradient.mul(gradOutput), null!];
     }
 
     static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);

@@ -104,7 +104,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         var flat = x.reshape(batch * pos, _cfg.d_model);
         Tensor Columns(Tensor w) => w.permute(1, 0, 2).reshape(_cfg.d_model, h * d);                    // [d_model, head · d_head]
         Tensor z;                                                                                          // [batch · pos, head · d_head]
-        if (CausalAttentionKernel.Supports(d, x))
+        if (CausalAttentionKernel.Supports(x, h, d))
         {
             var qkv = addmm(cat([b_Q.reshape(h * d), b_K.reshape(h * d), b_V.reshape(h * d)]), flat,
                 cat([Columns(W_Q), Columns(W_K), Columns(W_V)], 1), 1, 1);                              // [batch · pos, 3 · head · d_head]

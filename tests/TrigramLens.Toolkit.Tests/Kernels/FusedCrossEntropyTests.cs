@@ -38,6 +38,17 @@ public class FusedCrossEntropyTests
     }
 
     [Fact]
+    public void A_graph_kept_for_a_second_backward_pass_gives_the_same_gradient_twice()
+    {
+        using var g = new Generator(13);
+        var logits = randn(4, 16, generator: g).requires_grad_();
+        var loss = FusedCrossEntropy.Compute(logits, randint(0, 16, [4], generator: g)) * 0.5;
+        var first = autograd.grad([loss], [logits], retain_graph: true)[0].clone();
+        var second = autograd.grad([loss], [logits])[0];
+        Assert.True(first.allclose(second, rtol: 0, atol: 0));
+    }
+
+    [Fact]
     public void A_target_outside_the_classes_is_refused()
     {
         var logits = zeros(2, 16).requires_grad_();
