@@ -13,8 +13,8 @@ namespace TrigramLens.Runtime;
 /// function through its own PLT, so <see cref="Apply"/> points the PLT slot at a function that answers yes, the
 /// run-time equivalent of the usual <c>LD_PRELOAD</c> fix. MKL asks once, at its first matrix product, and caches the
 /// answer, so this must run before libtorch multiplies anything: <see cref="TorchRuntime.EnsureLoaded"/> calls it.
-/// Set <c>TRIGRAMLENS_KEEP_MKL_DISPATCH=1</c> to keep MKL's own choice (the kernels change the float rounding, so
-/// bits then differ from a run with the AVX-512 kernels; they also differ on an Intel CPU, whose MKL picks AVX-512 too).
+/// Set <c>TRIGRAMLENS_KEEP_MKL_DISPATCH=1</c> to keep MKL's own choice (the two families of kernels round differently,
+/// so trained weights differ in their last bits between the two).
 /// </summary>
 public static class MklCpuDispatch
 {
@@ -30,7 +30,7 @@ public static class MklCpuDispatch
     /// <summary>What <see cref="Apply"/> did, in a phrase for logs and benchmarks; null until it ran.</summary>
     public static string? Status { get; private set; }
 
-    /// <summary>True when MKL runs its AVX-512 kernels because of <see cref="Apply"/>.</summary>
+    /// <summary>True when <see cref="Apply"/> redirected MKL's vendor check.</summary>
     public static bool Redirected { get; private set; }
 
     internal static void Apply()
