@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace TrigramLens.Kernels;
 
 /// <summary>
-/// Mean cross-entropy of <c>[rows, classes]</c> logits against int64 targets, whose forward pass also writes the
-/// gradient, <c>(softmax − onehot) / rows</c>, in the same sweep over each row; the backward pass only scales it by the
-/// incoming gradient. libtorch's <c>cross_entropy</c> runs <c>log_softmax</c>, <c>nll_loss</c> and both their backward
+/// Mean cross-entropy of <c>[rows, classes]</c> logits against int64 targets, times a weight, whose forward pass also
+/// writes the gradient, <c>weight · (softmax − onehot) / rows</c>, in the same sweep over each row; the backward pass
+/// hands it on (scaled, unless the incoming gradient is 1, as it is when the weighted loss is what is differentiated). libtorch's <c>cross_entropy</c> runs <c>log_softmax</c>, <c>nll_loss</c> and both their backward
 /// kernels, each a sweep of its own, and its <c>log_softmax</c> is slow on short rows (a training shard's
 /// <c>[4704, 75]</c>: 0.78 ms forward and backward, against 0.48 ms here). Same values as <c>cross_entropy</c> to float
 /// rounding (tests); rows shorter than one vector go through <c>cross_entropy</c>.
@@ -21,37 +21,42 @@ internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCro
 
     /// <param name="logits">[rows, classes] float32</param>
     /// <param name="targets">[rows] int64, each in [0, classes)</param>
-    /// <returns>scalar mean over the rows</returns>
-    public static Tensor Compute(Tensor logits, Tensor targets) =>
+    /// <param name="weight">multiplies the mean (e.g. a shard's share of its batch)</param>
+    /// <returns>scalar: weight × the mean over the rows</returns>
+    public static Tensor Compute(Tensor logits, Tensor targets, double weight = 1) =>
         logits.shape[1] < Width || !logits.requires_grad || !is_grad_enabled() || logits.dtype != ScalarType.Float32
-            ? nn.functional.cross_entropy(logits, targets)
-            : apply(logits, targets);
+            ? Weighted(nn.functional.cross_entropy(logits, targets), weight)
+            : apply(logits, targets, weight);
+
+    static Tensor Weighted(Tensor loss, double weight) => weight == 1 ? loss : loss * weight;
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var logits = ((Tensor)vars[0]).contiguous();
         var targets = ((Tensor)vars[1]).contiguous();
+        double weight = (double)vars[2];
+        long rows = logits.shape[0];
         var gradient = empty_like(logits);
-        double sum = Sweep(Floats(logits), MemoryMarshal.Cast<byte, long>(targets.bytes), Floats(gradient), (int)logits.shape[1]);
+        double sum = Sweep(Floats(logits), MemoryMarshal.Cast<byte, long>(targets.bytes), Floats(gradient), (int)logits.shape[1],
+            (float)(weight / rows));
         ctx.save_for_backward([gradient]);
-        return tensor((float)(sum / logits.shape[0]));
+        return tensor((float)(weight * sum / rows));
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var gradient = ctx.get_saved_variables()[0];
         // Not in place: a graph kept for a second backward pass must hand out the same gradient again.
-        return [gradOutput.item<float>() == 1f ? gradient : gradient.mul(gradOutput), null!];
+        return [gradOutput.item<float>() == 1f ? gradient : gradient.mul(gradOutput), null!, null!];
     }
 
     static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
-    /// <summary>Writes each row's gradient and returns the sum of the rows' losses.</summary>
+    /// <summary>Writes each row's gradient, times <paramref name="scale"/>, and returns the sum of the rows' losses.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimised from the first call, not after a tier-0 pass
-    static double Sweep(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, Span<float> gradient, int classes)
+    static double Sweep(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, Span<float> gradient, int classes, float scale)
     {
         int rows = targets.Length, whole = classes / Width * Width;
-        float scale = 1f / rows;
         // The row's last vector starts at classes − Width and so overlaps the whole ones; these lanes are its own.
         nuint last = (nuint)(classes - Width);
         var own = Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(whole - (classes - Width))).AsSingle();

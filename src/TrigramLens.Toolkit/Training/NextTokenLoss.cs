@@ -18,11 +18,14 @@ public static class NextTokenLoss
         return nn.functional.cross_entropy(predictions, targets);
     }
 
-    /// <summary>The same loss, computed from the model without unembedding the last position (the training path).</summary>
+    /// <summary>
+    /// The same loss, computed from the model without unembedding the last position (the training path), times
+    /// <paramref name="weight"/> (a shard's share of its batch: cheaper inside the loss than as a multiplication after it).
+    /// </summary>
     /// <param name="tokens">[batch, pos] int64, pos ≥ 2</param>
-    public static Tensor Compute(HookedTransformer model, Tensor tokens)
+    public static Tensor Compute(HookedTransformer model, Tensor tokens, double weight = 1)
     {
         var logits = model.ForwardExceptLast(tokens);                       // [batch, pos − 1, d_vocab]
-        return FusedCrossEntropy.Compute(logits.reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1));
+        return FusedCrossEntropy.Compute(logits.reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1), weight);
     }
 }

@@ -60,7 +60,7 @@ internal sealed class ShardedBackward : IDisposable
     {
         using var scope = NewDisposeScope();
         var tokens = batch.narrow(0, start, length);
-        var loss = NextTokenLoss.Compute(_model, tokens) * ((double)length / rows);
+        var loss = NextTokenLoss.Compute(_model, tokens, weight: (double)length / rows);
         var grads = torch.autograd.grad([loss], _parameters.Cast<Tensor>().ToList(), allow_unused: true);
         var gradient = FlatAdamW.Flatten(grads.Select((g, i) => g is null || g.IsInvalid ? zeros_like(_parameters[i]) : g));
         return (gradient.DetachFromDisposeScope(), loss.item<float>());

@@ -5,24 +5,25 @@ namespace TrigramLens.Tests.Kernels;
 
 public class FusedCrossEntropyTests
 {
-    // Against libtorch's cross_entropy in double precision: the loss and its gradient, under an upstream scale.
+    // Against libtorch's cross_entropy in double precision: the weighted loss and its gradient, differentiated directly
+    // (the backward hands its gradient on) or under an upstream scale (the backward scales it).
     [Theory]
-    [InlineData(1, 8)]
-    [InlineData(37, 16)]
-    [InlineData(4704, 75)]
-    [InlineData(5, 13)]
-    [InlineData(9, 3)]      // shorter than a vector: libtorch's path
-    public void Loss_and_gradient_are_cross_entropys(int rows, int classes)
+    [InlineData(1, 8, 1.0, 0.3)]
+    [InlineData(37, 16, 0.5, 1.0)]
+    [InlineData(4704, 75, 0.5, 1.0)]
+    [InlineData(5, 13, 1.0, 0.3)]
+    [InlineData(9, 3, 0.25, 1.0)]      // shorter than a vector: libtorch's path
+    public void Loss_and_gradient_are_cross_entropys(int rows, int classes, double weight, double upstream)
     {
         using var g = new Generator(11);
         var logits = (randn(rows, classes, generator: g) * 4).requires_grad_();
         var targets = randint(0, classes, [rows], generator: g);
-        var loss = FusedCrossEntropy.Compute(logits, targets);
-        var gradient = autograd.grad([loss * 0.3], [logits])[0];
+        var loss = FusedCrossEntropy.Compute(logits, targets, weight);
+        var gradient = autograd.grad([upstream == 1 ? loss : loss * upstream], [logits])[0];
 
         var exact = logits.detach().to(ScalarType.Float64).requires_grad_();
-        var expected = nn.functional.cross_entropy(exact, targets);
-        var expectedGradient = autograd.grad([expected * 0.3], [exact])[0];
+        var expected = nn.functional.cross_entropy(exact, targets) * weight;
+        var expectedGradient = autograd.grad([expected * upstream], [exact])[0];
         Assert.Equal(expected.item<double>(), loss.item<float>(), 1e-5);
         Assert.True(gradient.to(ScalarType.Float64).allclose(expectedGradient, rtol: 1e-5, atol: 1e-8),
             $"max diff {(gradient.to(ScalarType.Float64) - expectedGradient).abs().max().item<double>()}");
