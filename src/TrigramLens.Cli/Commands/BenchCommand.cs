@@ -77,6 +77,6 @@ static class BenchCommand
                 $"{(r.RssAfterBytes - r.RssBeforeBytes) / 1048576.0:+0.0;-0.0} MiB");
         }
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"[grey]matrix products: {Markup.Escape(r.MatrixKernels)}[/]");
+        Console.Out.WriteLine($"matrix products: {r.MatrixKernels}");   // one line, not wrapped to the table's width
     }
 }

@@ -14,7 +14,7 @@ namespace TrigramLens.Kernels;
 /// libtorch's <c>scaled_dot_product_attention</c> is built for long sequences: on a trigram shard (96 sequences of 49
 /// positions, <c>d_head</c> 16) it took 1.6–1.7 ms forward and backward, these loops 1.3 ms, and the fused projection
 /// saves two GEMMs and two additions of the input's gradient each way. Scores for 8 keys at a time come from
-/// <c>d_head</c> FMAs against a transposed copy of the keys; the pattern is kept for the backward pass
+/// <c>d_head</c> vector multiply-adds against a transposed copy of the keys; the pattern is kept for the backward pass
 /// (<c>[batch · heads, pos, pos rounded up to 8]</c>). Agrees with the hooked path's matmul and softmax to float
 /// rounding (tests). <see cref="Supports"/>: <c>d_head</c> a multiple of 8, float32 on the CPU.
 /// </summary>
@@ -24,12 +24,18 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
 
     public override string Name => nameof(CausalAttentionKernel);
 
+    /// <summary>Longest sequence the kernel takes: its single-threaded loops are O(pos²) per sequence, and longer ones
+    /// were not measured against libtorch's blocked, multithreaded attention.</summary>
+    public const int MaxPositions = 128;
+
     /// <param name="x">the attention's input, [batch, pos, d_model]</param>
     public static bool Supports(Tensor x, int heads, int dHead)
     {
-        if (dHead % W != 0 || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU) return false;
+        long pos = x.shape[1];
+        if (!Vector256.IsHardwareAccelerated || dHead <= 0 || dHead % W != 0 || pos < 1 || pos > MaxPositions
+            || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU) return false;
         // The loops index with int and see tensors as spans: the projection and the pattern must stay under 2^31 bytes.
-        long rows = x.shape[0] * x.shape[1], padded = (x.shape[1] + W - 1) / W * W;
+        long rows = x.shape[0] * pos, padded = (pos + W - 1) / W * W;
         return rows * 3 * heads * dHead * sizeof(float) < int.MaxValue && rows * heads * padded * sizeof(float) < int.MaxValue;
     }
 
@@ -41,9 +47,9 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
     {
         var qkv = ((Tensor)vars[0]).contiguous();
         var shape = new Shape(qkv, (int)vars[1]);
-        var z = empty(qkv.shape[0], qkv.shape[1], shape.Heads * shape.D);
-        var pattern = empty(shape.Batch * shape.Heads, shape.T, shape.Padded);   // row i: keys 0..i, then zeros to its block's end
-        Forward(shape, F(qkv), F(z), F(pattern));
+        var z = empty(qkv.shape[0], qkv.shape[1], shape.Heads * shape.D, ScalarType.Float32);
+        var pattern = empty(shape.Batch * shape.Heads, shape.T, shape.Padded, ScalarType.Float32);   // row i: keys 0..i, then zeros to its block's end
+        Forward(shape, Floats(qkv), Floats(z), Floats(pattern));
         ctx.save_for_backward([qkv, z, pattern]);
         ctx.save_data("heads", shape.Heads);
         return z;
@@ -55,17 +61,18 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
         var (qkv, z, pattern) = (saved[0], saved[1], saved[2]);
         var shape = new Shape(qkv, (int)ctx.get_data("heads"));
         var gradQkv = empty_like(qkv);
-        Backward(shape, F(qkv), F(z), F(pattern), F(gradZ.contiguous()), F(gradQkv));
+        Backward(shape, Floats(qkv), Floats(z), Floats(pattern), Floats(gradZ.contiguous()), Floats(gradQkv));
         return [gradQkv, null!];
     }
 
-    static Span<float> F(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
     /// <summary>Where sequence n's (batch b, head h) rows start, and how far apart they are.</summary>
     readonly record struct Shape(int Batch, int T, int Heads, int D, int Padded, float Scale)
     {
-        public Shape(Tensor qkv, int heads) : this((int)qkv.shape[0], (int)qkv.shape[1], heads, (int)qkv.shape[2] / (3 * heads),
-            ((int)qkv.shape[1] + W - 1) / W * W, 1f / MathF.Sqrt((int)qkv.shape[2] / (3 * heads))) { }
+        public Shape(Tensor qkv, int heads) : this((int)qkv.shape[0], (int)qkv.shape[1], heads, (int)qkv.shape[2] / (3 * heads)) { }
+
+        Shape(int batch, int t, int heads, int d) : this(batch, t, heads, d, (t + W - 1) / W * W, 1f / MathF.Sqrt(d)) { }
 
         public int Sequences => Batch * Heads;
         public int Stride => 3 * Heads * D;          // between positions in qkv
@@ -103,8 +110,8 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
     {
         int t = s.T, d = s.D, tp = s.Padded, rs = s.Stride, zs = s.ZStride;
         var valuesT = new float[d * tp];
-        var scores = new float[t * tp];   // dS, scaled; row i holds keys 0..i
-        ref float dS = ref scores[0];
+        var gradScores = new float[t * tp];   // dS, scaled; row i holds keys 0..i
+        ref float dS = ref gradScores[0];
         var scale = Vector256.Create(s.Scale);
         for (int n = 0; n < s.Sequences; n++)
         {
@@ -140,7 +147,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
 
     /// <summary>
     /// out = Σ_m weights[m · stride] · row (first + m), m in [0, count): a weighted sum of d-long rows rowStride apart,
-    /// 8 columns at a time, with four partial sums so that consecutive FMAs do not wait for each other.
+    /// 8 columns at a time, with four partial sums so that consecutive multiply-adds do not wait for each other.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Combine(ref float weights, int stride, ref float rows, int rowStride, int count, int first, int d, ref float result)
@@ -173,7 +180,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
 
     /// <summary>
     /// row[j] = scale · (a · b_j) for the blocks of 8 keys that hold keys 0..i; bT is [d, padded pos]. Up to four blocks
-    /// are summed side by side in registers, so their FMA chains overlap.
+    /// are summed side by side in registers, so their chains of multiply-adds overlap.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Scores(ref float a, ref float bT, ref float row, int i, int d, int tp, float scale)

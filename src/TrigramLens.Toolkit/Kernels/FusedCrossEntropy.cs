@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Kernels;
@@ -8,10 +9,12 @@ namespace TrigramLens.Kernels;
 /// <summary>
 /// Mean cross-entropy of <c>[rows, classes]</c> logits against int64 targets, times a weight, whose forward pass also
 /// writes the gradient, <c>weight · (softmax − onehot) / rows</c>, in the same sweep over each row; the backward pass
-/// hands it on (scaled, unless the incoming gradient is 1, as it is when the weighted loss is what is differentiated). libtorch's <c>cross_entropy</c> runs <c>log_softmax</c>, <c>nll_loss</c> and both their backward
-/// kernels, each a sweep of its own, and its <c>log_softmax</c> is slow on short rows (a training shard's
-/// <c>[4704, 75]</c>: 0.78 ms forward and backward, against 0.48 ms here). Same values as <c>cross_entropy</c> to float
-/// rounding (tests); rows shorter than one vector go through <c>cross_entropy</c>.
+/// hands it on (scaled, unless the incoming gradient is 1, as it is when the weighted loss is what is differentiated).
+/// libtorch's <c>cross_entropy</c> runs <c>log_softmax</c>, <c>nll_loss</c> and both their backward kernels, each a sweep
+/// of its own, and its <c>log_softmax</c> is slow on short rows (a training shard's <c>[4704, 75]</c>: 0.76–1.3 ms
+/// forward and backward, against 0.48 ms here). Same values as <c>cross_entropy</c> to float rounding (tests); anything
+/// the sweep does not fit (rows shorter than one vector, other dtypes or shapes, no gradient wanted) goes through
+/// <c>cross_entropy</c>.
 /// </summary>
 internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCrossEntropy>
 {
@@ -24,9 +27,16 @@ internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCro
     /// <param name="weight">multiplies the mean (e.g. a shard's share of its batch)</param>
     /// <returns>scalar: weight × the mean over the rows</returns>
     public static Tensor Compute(Tensor logits, Tensor targets, double weight = 1) =>
-        logits.shape[1] < Width || !logits.requires_grad || !is_grad_enabled() || logits.dtype != ScalarType.Float32
-            ? Weighted(nn.functional.cross_entropy(logits, targets), weight)
-            : apply(logits, targets, weight);
+        Fits(logits, targets) && logits.requires_grad && is_grad_enabled()
+            ? apply(logits, targets, weight)
+            : Weighted(nn.functional.cross_entropy(logits, targets), weight);   // also the one to explain bad input
+
+    /// <summary>What the sweep reads as it does: float32 rows of at least one vector and one int64 target per row.</summary>
+    static bool Fits(Tensor logits, Tensor targets) =>
+        Vector256.IsHardwareAccelerated && logits.dim() == 2 && logits.shape[1] >= Width && logits.dtype == ScalarType.Float32
+        && logits.device_type == DeviceType.CPU && targets.dim() == 1 && targets.dtype == ScalarType.Int64
+        && targets.shape[0] == logits.shape[0] && targets.device_type == DeviceType.CPU
+        && logits.numel() * sizeof(float) < int.MaxValue;
 
     static Tensor Weighted(Tensor loss, double weight) => weight == 1 ? loss : loss * weight;
 
@@ -46,7 +56,9 @@ internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCro
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var gradient = ctx.get_saved_variables()[0];
-        // Not in place: a graph kept for a second backward pass must hand out the same gradient again.
+        // Not in place: a graph kept for a second backward pass must hand out the same gradient again. Handing out the
+        // saved tensor itself is safe where this is used (NextTokenLoss's logits are an intermediate, so nothing
+        // accumulates into the gradient in place).
         return [gradOutput.item<float>() == 1f ? gradient : gradient.mul(gradOutput), null!, null!];
     }
 
@@ -66,7 +78,8 @@ internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCro
         for (int r = 0; r < rows; r++)
         {
             long target = targets[r];
-            if ((ulong)target >= (ulong)classes) throw new ArgumentException($"target {target} of row {r} is not a class index in [0, {classes})");
+            if ((ulong)target >= (ulong)classes)
+                throw new ArgumentException($"target {target} of row {r} is not a class index in [0, {classes})");
             ref float x = ref Unsafe.Add(ref x0, (nint)r * classes);
             ref float g = ref Unsafe.Add(ref g0, (nint)r * classes);
 

@@ -22,13 +22,46 @@ internal static class ElfImportSlot
     /// <param name="symbol">the function's name; it must also be exported by the library (its address checks the base)</param>
     public static (nint? slot, string? reason) Find(string library, string symbol)
     {
+        var (found, reason) = Locate(library, symbol);
+        return (found?.Slot, reason);
+    }
+
+    /// <summary>
+    /// Points the library's calls of <paramref name="symbol"/> at <paramref name="replacement"/>. Returns null when done,
+    /// else the reason it was not; <paramref name="wasCalled"/> says whether the slot already held the function, i.e. the
+    /// library had called it before (or the process binds eagerly, <c>LD_BIND_NOW</c>).
+    /// </summary>
+    public static string? Redirect(string library, string symbol, nint replacement, out bool wasCalled)
+    {
+        wasCalled = false;
+        var (found, reason) = Locate(library, symbol);
+        if (found is null) return reason;
+        // The slot holds the function once called, or the library's own PLT stub before: anything else means this
+        // reader has the wrong place, and writing there could break the process.
+        ulong target = (ulong)Marshal.ReadIntPtr(found.Slot);
+        wasCalled = target == (ulong)found.Exported;
+        if (!wasCalled && !found.Mappings.Any(m => m.Executable && m.Start <= target && target < m.End))
+            return $"{library}'s slot for {symbol} holds an unexpected address";
+        Marshal.WriteIntPtr(found.Slot, replacement);
+        return null;
+    }
+
+    sealed record Located(nint Slot, nint Exported, List<Mapping> Mappings);
+
+    static (Located? found, string? reason) Locate(string library, string symbol)
+    {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             return (null, "not x86-64 Linux");
-        var mappings = Mappings(library);
+        // Checked first, since dlopen by name would load a library that is not loaded yet.
+        if (Mappings(m => Path.GetFileName(m.Path) == library).Count == 0 || !NativeLibrary.TryLoad(library, out var handle))
+            return (null, $"{library} is not loaded");
+        if (!NativeLibrary.TryGetExport(handle, symbol, out var exported)) return (null, $"{library} does not export {symbol}");
+        // The copy the loader resolves the name to: the file mapped where the exported function lies.
+        var containing = Mappings(m => m.Start <= (ulong)exported && (ulong)exported < m.End).FirstOrDefault();
+        if (containing is null) return (null, $"{symbol} does not lie in a mapped file");
+        var mappings = Mappings(m => m.Path == containing.Path);
         var image = mappings.FirstOrDefault(m => m.Offset == 0);
-        if (image is null) return (null, $"{library} is not loaded");
-        if (!NativeLibrary.TryLoad(image.Path, out var handle) || !NativeLibrary.TryGetExport(handle, symbol, out var exported))
-            return (null, $"{library} does not export {symbol}");
+        if (image is null) return (null, $"{containing.Path} has no mapping of its start");
 
         using var file = MemoryMappedFile.CreateFromFile(image.Path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         using var elf = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
@@ -53,7 +86,7 @@ internal static class ElfImportSlot
             if (info >> 32 != index || (info & 0xffffffff) != RX8664JumpSlot) continue;
             ulong slot = image.Start + elf.ReadUInt64(at);
             return mappings.Any(m => m.Writable && m.Start <= slot && slot + 8 <= m.End)
-                ? ((nint)slot, null)
+                ? (new Located((nint)slot, exported, mappings), null)
                 : (null, $"{library}'s slot for {symbol} is read-only (full RELRO)");
         }
         return (null, $"{library} does not call {symbol} through its PLT");
@@ -100,19 +133,20 @@ internal static class ElfImportSlot
         return Encoding.ASCII.GetString(bytes.ToArray());
     }
 
-    sealed record Mapping(ulong Start, ulong End, bool Writable, ulong Offset, string Path);
+    sealed record Mapping(ulong Start, ulong End, bool Writable, bool Executable, ulong Offset, string Path);
 
-    /// <summary>This process's mappings of the file named <paramref name="library"/>, from <c>/proc/self/maps</c>.</summary>
-    static List<Mapping> Mappings(string library)
+    /// <summary>This process's file mappings that satisfy <paramref name="which"/>, from <c>/proc/self/maps</c>.</summary>
+    static List<Mapping> Mappings(Func<Mapping, bool> which)
     {
         var found = new List<Mapping>();
         foreach (var line in File.ReadLines("/proc/self/maps"))
         {
-            // start-end perms offset dev inode path (the path may contain spaces)
+            // start-end perms offset dev inode path (the path may contain spaces; anonymous mappings have none)
             var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 6 || Path.GetFileName(fields[5].Trim()) != library) continue;
+            if (fields.Length < 6 || !fields[5].StartsWith('/')) continue;
             var range = fields[0].Split('-');
-            found.Add(new Mapping(Hex(range[0]), Hex(range[1]), fields[1][1] == 'w', Hex(fields[2]), fields[5].Trim()));
+            var mapping = new Mapping(Hex(range[0]), Hex(range[1]), fields[1][1] == 'w', fields[1][2] == 'x', Hex(fields[2]), fields[5].Trim());
+            if (which(mapping)) found.Add(mapping);
         }
         return found;
     }

@@ -24,7 +24,8 @@ public static class MklCpuDispatch
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     delegate int IntelCpuTrue();
 
-    // Rooted for the life of the process: libtorch holds a pointer to it.
+    // Rooted for the life of the process: libtorch holds a pointer to it. A managed function is fine here because MKL
+    // asks once, at its first matrix product, on the thread that runs it.
     static readonly IntelCpuTrue Yes = () => 1;
 
     /// <summary>What <see cref="Apply"/> did, in a phrase for logs and benchmarks; null until it ran.</summary>
@@ -40,9 +41,10 @@ public static class MklCpuDispatch
         {
             Status = Decide();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
-            Status = $"MKL's own kernel choice (libtorch_cpu.so could not be read: {e.Message})";
+            // A speed-up must never stop libtorch from loading: whatever went wrong, MKL keeps its own choice.
+            Status = $"MKL's own kernel choice ({Library} could not be read: {e.GetType().Name}: {e.Message})";
         }
     }
 
@@ -55,12 +57,8 @@ public static class MklCpuDispatch
         if (!(Avx512F.IsSupported && Avx512F.VL.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported && Avx512CD.IsSupported))
             return $"MKL's own kernel choice ({vendor} without AVX-512)";
 
-        var (slot, reason) = ElfImportSlot.Find(Library, Function);
-        if (slot is not nint address) return $"MKL's own kernel choice ({reason})";
-        // Lazy binding leaves the slot pointing into the PLT until the first call (unless LD_BIND_NOW is set).
-        bool called = NativeLibrary.TryLoad(Library, out var library) && NativeLibrary.TryGetExport(library, Function, out var original)
-                      && Marshal.ReadIntPtr(address) == original;
-        Marshal.WriteIntPtr(address, Marshal.GetFunctionPointerForDelegate(Yes));
+        if (ElfImportSlot.Redirect(Library, Function, Marshal.GetFunctionPointerForDelegate(Yes), out bool called) is { } reason)
+            return $"MKL's own kernel choice ({reason})";
         Redirected = true;
         return $"MKL's AVX-512 kernels (Intel-only check bypassed on {vendor})"
                + (called ? "; MKL may have chosen its kernels before this ran, in which case it keeps them" : "");

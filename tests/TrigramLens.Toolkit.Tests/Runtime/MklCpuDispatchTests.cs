@@ -42,6 +42,19 @@ public class MklCpuDispatchTests
         Assert.Equal((null, "libtorch_cpu.so does not export no_such_function"), ElfImportSlot.Find(MklCpuDispatch.Library, "no_such_function"));
     }
 
+    // The redirect on a harmless target: the function the slot already holds.
+    [Fact]
+    public void A_redirect_writes_the_slot_and_tells_whether_the_function_had_been_called()
+    {
+        if (!LinuxX64) return;
+        MultiplySomething();
+        var sgemm = Export("mkl_blas_sgemm");
+        Assert.Null(ElfImportSlot.Redirect(MklCpuDispatch.Library, "mkl_blas_sgemm", sgemm, out bool called));
+        Assert.True(called);
+        Assert.Equal(sgemm, Marshal.ReadIntPtr(ElfImportSlot.Find(MklCpuDispatch.Library, "mkl_blas_sgemm").slot!.Value));
+        MultiplySomething();
+    }
+
     [Fact]
     public void MKL_answers_through_the_redirect_exactly_when_the_status_says_so()
     {
