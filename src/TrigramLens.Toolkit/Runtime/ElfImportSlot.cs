@@ -143,9 +143,9 @@ internal static class ElfImportSlot
         {
             // start-end perms offset dev inode path (the path may contain spaces; anonymous mappings have none)
             var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 6 || !fields[5].StartsWith('/')) continue;
+            if (fields.Length < 6 || fields[5].Trim() is not ['/', ..] path) continue;
             var range = fields[0].Split('-');
-            var mapping = new Mapping(Hex(range[0]), Hex(range[1]), fields[1][1] == 'w', fields[1][2] == 'x', Hex(fields[2]), fields[5].Trim());
+            var mapping = new Mapping(Hex(range[0]), Hex(range[1]), fields[1][1] == 'w', fields[1][2] == 'x', Hex(fields[2]), path);
             if (which(mapping)) found.Add(mapping);
         }
         return found;
