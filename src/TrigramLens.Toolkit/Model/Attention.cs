@@ -89,11 +89,12 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         || hook_z.HasHooks || hook_result.HasHooks;
 
     /// <summary>
-    /// The same function without materialising any hooked activation (the training path). With <c>d_head</c> a multiple
-    /// of 8: Q, K and V from one matmul over all heads, <see cref="CausalAttentionKernel"/> on that fused projection, and
-    /// the heads' outputs summed by one matmul with <c>W_O</c> (equal to summing <c>hook_result</c>). Otherwise Q, K and
-    /// V each from one contiguous matmul and libtorch's fused causal attention (<c>scaled_dot_product_attention</c>, scale
-    /// <c>1 / sqrt(d_head)</c> as TL's). Neither forms the <c>[batch, head, q_pos, k_pos]</c> scores or pattern as
+    /// The same function without materialising any hooked activation (the training path). Where
+    /// <see cref="CausalAttentionKernel"/> takes the input (float32, <c>d_head</c> a multiple of 8, up to 128 positions):
+    /// Q, K and V from one matmul over all heads and the kernel on that fused projection. Otherwise Q, K and V each from
+    /// one contiguous matmul and libtorch's fused causal attention (<c>scaled_dot_product_attention</c>, scale
+    /// <c>1 / sqrt(d_head)</c> as TL's). Either way the heads' outputs are summed by one matmul with <c>W_O</c> (equal to
+    /// summing <c>hook_result</c>). Neither forms the <c>[batch, head, q_pos, k_pos]</c> scores or pattern as
     /// tensors of the graph, which is what makes their backward cheap.
     /// </summary>
     /// <param name="x">[batch, pos, d_model]</param>
