@@ -20,7 +20,7 @@ namespace TrigramLens.Kernels;
 /// </summary>
 internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<CausalAttentionKernel>
 {
-    const int W = 8;   // floats per Vector256
+    const int W = FastMath.Width;
 
     public override string Name => nameof(CausalAttentionKernel);
 
@@ -49,7 +49,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
         var shape = new Shape(qkv, (int)vars[1]);
         var z = empty(qkv.shape[0], qkv.shape[1], shape.Heads * shape.D, ScalarType.Float32);
         var pattern = empty(shape.Batch * shape.Heads, shape.T, shape.Padded, ScalarType.Float32);   // row i: keys 0..i, then zeros to its block's end
-        Forward(shape, Floats(qkv), Floats(z), Floats(pattern));
+        Forward(shape, FastMath.Floats(qkv), FastMath.Floats(z), FastMath.Floats(pattern));
         ctx.save_for_backward([qkv, z, pattern]);
         ctx.save_data("heads", shape.Heads);
         return z;
@@ -61,11 +61,9 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
         var (qkv, z, pattern) = (saved[0], saved[1], saved[2]);
         var shape = new Shape(qkv, (int)ctx.get_data("heads"));
         var gradQkv = empty_like(qkv);
-        Backward(shape, Floats(qkv), Floats(z), Floats(pattern), Floats(gradZ.contiguous()), Floats(gradQkv));
+        Backward(shape, FastMath.Floats(qkv), FastMath.Floats(z), FastMath.Floats(pattern), FastMath.Floats(gradZ.contiguous()), FastMath.Floats(gradQkv));
         return [gradQkv, null!];
     }
-
-    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
     /// <summary>Where sequence n's (batch b, head h) rows start, and how far apart they are.</summary>
     readonly record struct Shape(int Batch, int T, int Heads, int D, int Padded, float Scale)
@@ -81,6 +79,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
         public int K(int n) => Q(n) + Heads * D;
         public int V(int n) => Q(n) + 2 * Heads * D;
         public int Z(int n) => n / Heads * T * ZStride + n % Heads * D;
+        public int P(int n) => n * T * Padded;       // the pattern's rows of sequence n
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimised from the first call, not after a tier-0 pass
@@ -93,7 +92,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
             ref float Q = ref At(qkv, s.Q(n));
             ref float V = ref At(qkv, s.V(n));
             ref float Z = ref At(z, s.Z(n));
-            ref float P = ref At(pattern, n * t * tp);
+            ref float P = ref At(pattern, s.P(n));
             Transpose(ref At(qkv, s.K(n)), rs, keysT, t, d, tp);
             for (int i = 0; i < t; i++)
             {
@@ -119,7 +118,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
             ref float K = ref At(qkv, s.K(n));
             ref float Z = ref At(z, s.Z(n));
             ref float G = ref At(gz, s.Z(n));
-            ref float P = ref At(pattern, n * t * tp);
+            ref float P = ref At(pattern, s.P(n));
             Transpose(ref At(qkv, s.V(n)), rs, valuesT, t, d, tp);
             // Rows: dP_ij = dz_i · v_j; dS_ij = P_ij (dP_ij − dz_i · z_i) / sqrt(d_head); dq_i = Σ_j dS_ij k_j.
             for (int i = 0; i < t; i++)
@@ -218,9 +217,7 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
         var keep = Vector256.LessThanOrEqual(Vector256<int>.Indices, Vector256.Create(i - last * W)).AsSingle();
         var top = Vector256.ConditionalSelect(keep, Vector256.LoadUnsafe(ref row, end), Vector256.Create(float.NegativeInfinity));
         for (nuint b = 0; b < end; b += W) top = Vector256.Max(top, Vector256.LoadUnsafe(ref row, b));
-        top = Vector256.Max(top, Vector256.Shuffle(top, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)));
-        top = Vector256.Max(top, Vector256.Shuffle(top, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)));
-        var max = Vector256.Max(top, Vector256.Shuffle(top, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)));
+        var max = FastMath.HorizontalMax(top);
 
         var total = Vector256<float>.Zero;
         for (nuint b = 0; b < end; b += W)

@@ -18,7 +18,7 @@ namespace TrigramLens.Kernels;
 /// </summary>
 internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCrossEntropy>
 {
-    static readonly int Width = Vector256<float>.Count;
+    const int Width = FastMath.Width;
 
     public override string Name => nameof(FusedCrossEntropy);
 
@@ -47,7 +47,7 @@ internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCro
         double weight = (double)vars[2];
         long rows = logits.shape[0];
         var gradient = empty_like(logits);
-        double sum = Sweep(Floats(logits), MemoryMarshal.Cast<byte, long>(targets.bytes), Floats(gradient), (int)logits.shape[1],
+        double sum = Sweep(FastMath.Floats(logits), MemoryMarshal.Cast<byte, long>(targets.bytes), FastMath.Floats(gradient), (int)logits.shape[1],
             (float)(weight / rows));
         ctx.save_for_backward([gradient]);
         return tensor((float)(weight * sum / rows));
@@ -61,8 +61,6 @@ internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCro
         // accumulates into the gradient in place).
         return [gradOutput.item<float>() == 1f ? gradient : gradient.mul(gradOutput), null!, null!];
     }
-
-    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
     /// <summary>Writes each row's gradient, times <paramref name="scale"/>, and returns the sum of the rows' losses.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimised from the first call, not after a tier-0 pass
@@ -85,10 +83,8 @@ internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCro
 
             var top = Vector256.LoadUnsafe(ref x, last);   // max is idempotent: the overlap does no harm
             for (nuint j = 0; j < (nuint)whole; j += (nuint)Width) top = Vector256.Max(top, Vector256.LoadUnsafe(ref x, j));
-            var half = Vector128.Max(top.GetLower(), top.GetUpper());
-            float max = MathF.Max(MathF.Max(half[0], half[1]), MathF.Max(half[2], half[3]));
-
-            var shift = Vector256.Create(max);
+            var shift = FastMath.HorizontalMax(top);
+            float max = shift.ToScalar();
             var total = Vector256<float>.Zero;
             for (nuint j = 0; j < (nuint)whole; j += (nuint)Width)
             {

@@ -53,13 +53,14 @@ internal static class ElfImportSlot
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             return (null, "not x86-64 Linux");
         // Checked first, since dlopen by name would load a library that is not loaded yet.
-        if (Mappings(m => Path.GetFileName(m.Path) == library).Count == 0 || !NativeLibrary.TryLoad(library, out var handle))
+        var files = FileMappings();
+        if (!files.Any(m => Path.GetFileName(m.Path) == library) || !NativeLibrary.TryLoad(library, out var handle))
             return (null, $"{library} is not loaded");
         if (!NativeLibrary.TryGetExport(handle, symbol, out var exported)) return (null, $"{library} does not export {symbol}");
         // The copy the loader resolves the name to: the file mapped where the exported function lies.
-        var containing = Mappings(m => m.Start <= (ulong)exported && (ulong)exported < m.End).FirstOrDefault();
+        var containing = files.FirstOrDefault(m => m.Start <= (ulong)exported && (ulong)exported < m.End);
         if (containing is null) return (null, $"{symbol} does not lie in a mapped file");
-        var mappings = Mappings(m => m.Path == containing.Path);
+        var mappings = files.Where(m => m.Path == containing.Path).ToList();
         var image = mappings.FirstOrDefault(m => m.Offset == 0);
         if (image is null) return (null, $"{containing.Path} has no mapping of its start");
 
@@ -135,8 +136,8 @@ internal static class ElfImportSlot
 
     sealed record Mapping(ulong Start, ulong End, bool Writable, bool Executable, ulong Offset, string Path);
 
-    /// <summary>This process's file mappings that satisfy <paramref name="which"/>, from <c>/proc/self/maps</c>.</summary>
-    static List<Mapping> Mappings(Func<Mapping, bool> which)
+    /// <summary>This process's mappings of files, from <c>/proc/self/maps</c>.</summary>
+    static List<Mapping> FileMappings()
     {
         var found = new List<Mapping>();
         foreach (var line in File.ReadLines("/proc/self/maps"))
@@ -145,8 +146,7 @@ internal static class ElfImportSlot
             var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length < 6 || fields[5].Trim() is not ['/', ..] path) continue;
             var range = fields[0].Split('-');
-            var mapping = new Mapping(Hex(range[0]), Hex(range[1]), fields[1][1] == 'w', fields[1][2] == 'x', Hex(fields[2]), path);
-            if (which(mapping)) found.Add(mapping);
+            found.Add(new Mapping(Hex(range[0]), Hex(range[1]), fields[1][1] == 'w', fields[1][2] == 'x', Hex(fields[2]), path));
         }
         return found;
     }

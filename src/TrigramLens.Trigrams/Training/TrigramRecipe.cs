@@ -40,7 +40,7 @@ public sealed record TrigramRecipe
 
     /// <summary>
     /// The default, chosen by the search in docs/training.md: 13 shuffled epochs of batch 192 in 2 shards, 100 warm-up
-    /// steps to 2.5e-3, cosine to 10 % of it. Seed 40: 268/277 trigrams on any thread count (ARENA's checkpoint: 266);
+    /// steps to 2.5e-3, cosine to 10 % of it. Seed 40: 267/277 trigrams on any thread count (ARENA's checkpoint: 266);
     /// 13 % of ARENA's epochs.
     /// </summary>
     public static TrigramRecipe Fast { get; } = new()
