@@ -30,6 +30,7 @@ static class BenchCommand
         {
             batch, rounds, steps, longSteps, threads, flush, json,
             BenchStudyCommand.Build(),
+            BenchTranscoderCommand.Build(),
         };
         command.SetAction(r =>
         {

@@ -117,65 +117,73 @@ internal static class TranscoderLoss
         return new ChunkGradient([.. grads], sse, 0, aux, active, fired);
     }
 
+    /// <summary>ReLU and JumpReLU: one dense product for the pre-activations, then only the active entries (and, for
+    /// JumpReLU, those within the threshold's bandwidth) are visited — few per position once the penalty bites.</summary>
     static ChunkGradient Dense(Transcoder t, Tensor? logThreshold, Tensor x, Tensor y, LossTerms terms)
     {
         bool jump = t.Cfg.activation == TranscoderActivation.JumpRelu;
         if (jump && logThreshold is null) throw new ArgumentException("a JumpReLU transcoder trains log θ: pass it");
+        long n = x.shape[0], m = t.Cfg.d_sae, dIn = t.Cfg.d_in, dOut = t.Cfg.d_out;
         double scale = 2.0 / (terms.BatchPositions * terms.Variance);
-        var pre = addmm(t.b_enc, x, t.W_enc, 1, 1);                                      // [n, m]
+        var pre = addmm(t.b_enc, x, t.W_enc, 1, 1);                                // [n, m]
         Tensor? theta = jump ? logThreshold!.exp() : null;
-        var mask = (jump ? pre.gt(theta!).logical_and_(pre.gt(Zero)) : pre.gt(Zero)).to(ScalarType.Float32);   // where f = pre
-        var f = pre * mask;
-        var yhat = addmm(t.b_dec, f, t.W_dec, 1, 1);
+        var on = (jump ? pre.gt(theta!).logical_and_(pre.gt(Zero)) : pre.gt(Zero)).nonzero();   // [nnz, 2]: where f = pre > 0
+        var (row, col) = (on[.., 0], on[.., 1]);
+        var f = pre.reshape(-1).index_select(0, row * m + col);                    // [nnz]
+        var rows = t.W_dec.index_select(0, col);                                   // [nnz, d_out]
+        var yhat = zeros(n, dOut).index_add_(0, row, rows * f.unsqueeze(1), One).add_(t.b_dec);
         if (t.W_skip is not null) yhat.add_(x.matmul(t.W_skip.t()));
         var r = yhat - y;
         double sse = r.square().sum().item<float>();
         using var s = scale.ToScalar();
-        var gy = r.mul_(s);
+        var gy = r.mul_(s);                                                        // [n, d_out]
+        var gyOn = gy.index_select(0, row);                                        // [nnz, d_out]
 
-        var dWdec = f.t().matmul(gy);
+        var dWdec = zeros(m, dOut).index_add_(0, col, gyOn * f.unsqueeze(1), One);
         var dbdec = gy.sum([0]);
-        var gf = gy.matmul(t.W_dec.t());                                           // [n, m]: dL/df of the squared error
+        var gf = (rows * gyOn).sum([1]);                                           // [nnz]: dL/df of the squared error
         double penalty = 0;
         Tensor? dLogTheta = null;
         if (!jump && terms.L1 > 0)
         {
             // (λ/N) Σ_n Σ_i f_ni ‖W_dec,i‖: through f, and through the decoder norms.
-            var norms = t.W_dec.square().sum([1], keepdim: true).sqrt_();          // [m, 1]
-            var mass = f.sum([0]).unsqueeze(1);                                    // [m, 1]
+            var norms = t.W_dec.square().sum([1]).sqrt_();                         // [m]
+            var mass = zeros(m).index_add_(0, col, f, One);                        // [m]
             double c = terms.L1 / terms.BatchPositions;
             penalty = c * (mass * norms).sum().item<float>();
             using var cs = c.ToScalar();
             using var tiny = 1e-12.ToScalar();
-            gf.add_(norms.t().mul(cs));
-            dWdec.add_(t.W_dec.mul(mass.div(norms.clamp_min(tiny))).mul_(cs));
+            gf = gf + norms.index_select(0, col).mul_(cs);
+            dWdec.add_(t.W_dec.mul(mass.div(norms.clamp_min(tiny)).mul_(cs).unsqueeze(1)));
         }
-        var gpre = gf.mul(mask);
-        var dWenc = x.t().matmul(gpre);
-        var dbenc = gpre.sum([0]);
+        var dWencT = zeros(m, dIn).index_add_(0, col, x.index_select(0, row) * gf.unsqueeze(1), One);
+        var dbenc = zeros(m).index_add_(0, col, gf, One);
         if (jump)
         {
             // SAELens's pseudo-derivatives with a rectangle kernel K(u) = [|u| < 1/2], u = (pre − θ)/ε:
-            // ∂f/∂θ = −(θ/ε) K, ∂H/∂θ = −(1/ε) K; and ∂/∂ log θ = θ ∂/∂θ.
+            // ∂f/∂θ = −(θ/ε) K, ∂H/∂θ = −(1/ε) K; and ∂/∂ log θ = θ ∂/∂θ. Only entries inside the window contribute.
             double eps = terms.Bandwidth;
             using var halfBand = (eps / 2).ToScalar();
             using var minusInvEps = (-1 / eps).ToScalar();
-            var kernel = (pre - theta!).abs_().lt(halfBand).to(ScalarType.Float32);   // [n, m]
-            var dTheta = kernel.mul(gf).sum([0]).mul_(theta!).mul_(minusInvEps);
+            var window = (pre - theta!).abs_().lt_(halfBand).nonzero();               // [n_window, 2]
+            var (wRow, wCol) = (window[.., 0], window[.., 1]);
+            var gfWindow = (t.W_dec.index_select(0, wCol) * gy.index_select(0, wRow)).sum([1]);
+            var dTheta = zeros(m).index_add_(0, wCol, gfWindow, One).mul_(theta!).mul_(minusInvEps);
             if (terms.L0 > 0)
             {
                 double c = terms.L0 / terms.BatchPositions;
-                penalty = c * mask.sum().item<float>();
+                penalty = c * on.shape[0];
                 using var cl = (-c / eps).ToScalar();
-                dTheta.add_(kernel.sum([0]).mul_(cl));
+                dTheta.add_(zeros(m).index_add_(0, wCol, ones(wCol.shape[0]), One).mul_(cl));
             }
             dLogTheta = dTheta.mul_(theta!);
         }
-        var fired = mask.sum([0]).gt(Zero);
-        long active = (long)mask.sum().item<float>();
-        var grads = new List<Tensor> { dWenc, dbenc, dWdec, dbdec };
+        var fired = zeros(m).index_add_(0, col, ones(col.shape[0]), One).gt(Zero);
+        long active = on.shape[0];
+        var grads = new List<Tensor> { dWencT.t().contiguous(), dbenc, dWdec, dbdec };
         if (t.W_skip is not null) grads.Add(gy.t().matmul(x));
         if (dLogTheta is not null) grads.Add(dLogTheta);
         return new ChunkGradient([.. grads], sse, penalty, 0, active, fired);
     }
+
 }

@@ -16,16 +16,24 @@ public sealed record TranscoderMetrics(long Positions, double Fvu, double Mse, d
 {
     public double ExplainedVariance => 1 - Fvu;
 
+    /// <summary>
+    /// Positions per chunk when a whole dataset's features are computed: about 2 M activations (8 MB) at a time. Much
+    /// larger tensors come and go as fresh memory maps on every allocation (glibc maps requests from 32 MiB on afresh each
+    /// time), and their page faults cost more than the arithmetic.
+    /// </summary>
+    public static int ChunkPositions(int dSae) => Math.Max(1, (1 << 21) / dSae);
+
     /// <summary>The default for <see cref="DenseThreshold"/>: active on more than 10 % of positions.</summary>
     public const double DefaultDenseThreshold = 0.1;
 
     /// <summary>
     /// Measures <paramref name="transcoder"/> on inputs <paramref name="x"/> [n, d_in] against targets
-    /// <paramref name="y"/> [n, d_out], <paramref name="chunk"/> positions at a time (feature activations of every
-    /// position at once would be <c>n × d_sae</c> floats). Sums are accumulated in float64.
+    /// <paramref name="y"/> [n, d_out], <paramref name="chunk"/> positions at a time (default:
+    /// <see cref="ChunkPositions"/>). Sums are accumulated in float64.
     /// </summary>
-    public static TranscoderMetrics Measure(Transcoder transcoder, Tensor x, Tensor y, int chunk = 8192, double denseThreshold = DefaultDenseThreshold)
+    public static TranscoderMetrics Measure(Transcoder transcoder, Tensor x, Tensor y, int? chunk = null, double denseThreshold = DefaultDenseThreshold)
     {
+        int step = chunk ?? ChunkPositions(transcoder.Cfg.d_sae);
         if (x.dim() != 2 || y.dim() != 2 || x.shape[0] != y.shape[0])
             throw new ArgumentException($"x [n, d_in] and y [n, d_out] must have the same n; got [{string.Join(", ", x.shape)}] and [{string.Join(", ", y.shape)}]");
         using var _ = no_grad();
@@ -34,18 +42,19 @@ public sealed record TranscoderMetrics(long Positions, double Fvu, double Mse, d
         var mean = y.to(ScalarType.Float64).mean([0]);
         double sse = 0, sst = 0, active = 0;
         var counts = zeros(transcoder.Cfg.d_sae, ScalarType.Float64);
-        for (long start = 0; start < n; start += chunk)
+        for (long start = 0; start < n; start += step)
         {
             using var inner = NewDisposeScope();
-            long size = Math.Min(chunk, n - start);
+            long size = Math.Min(step, n - start);
             var xs = x.narrow(0, start, size);
             var ys = y.narrow(0, start, size);
             var (yhat, f) = transcoder.ForwardWithActivations(xs);
             sse += (ys - yhat).to(ScalarType.Float64).square().sum().item<double>();
             sst += (ys.to(ScalarType.Float64) - mean).square().sum().item<double>();
-            var on = f.ne(0);
-            active += on.sum().item<long>();
-            counts.add_(on.sum([0]).to(ScalarType.Float64));
+            var on = f.ne(0).to(ScalarType.Float32);
+            var perFeature = on.sum([0]).to(ScalarType.Float64);
+            active += perFeature.sum().item<double>();
+            counts.add_(perFeature);
         }
         var density = (counts / n).to(ScalarType.Float32).data<float>().ToArray();
         int dead = density.Count(d => d == 0), dense = density.Count(d => d > denseThreshold);

@@ -8,10 +8,14 @@ public static class TranscoderRecipe
     public static TranscoderTrainingOptions Default { get; } = new()
     {
         Width = 1024,
-        Activation = TranscoderActivation.TopK,
-        K = 1,
+        Activation = TranscoderActivation.JumpRelu,
+        L0 = 0.01,
+        JumpReluInitialThreshold = 0.3,
+        JumpReluBandwidth = 0.2,
+        Skip = true,
         Steps = 1000,
         BatchSize = 4096,
         LearningRate = 1e-2,
+        ResampleEvery = 100,
     };
 }

@@ -38,10 +38,11 @@ public static class TrigramTranscoderAnalysis
             var metrics = TranscoderMetrics.Measure(transcoder, x.reshape(-1, x.shape[2]), y.reshape(-1, y.shape[2]));
 
             var masses = new TokenPairMass(transcoder.Cfg.d_sae);
-            for (long start = 0; start < tokens.shape[0]; start += RowsPerChunk)
+            long chunkRows = Math.Max(1, TranscoderMetrics.ChunkPositions(transcoder.Cfg.d_sae) / tokens.shape[1]);
+            for (long start = 0; start < tokens.shape[0]; start += chunkRows)
             {
                 using var chunk = NewDisposeScope();
-                long rows = Math.Min(RowsPerChunk, tokens.shape[0] - start);
+                long rows = Math.Min(chunkRows, tokens.shape[0] - start);
                 masses.Add(tokens.narrow(0, start, rows), transcoder.Encode(x.narrow(0, start, rows)));
             }
             var featureMasses = masses.All();
@@ -79,7 +80,8 @@ public static class TrigramTranscoderAnalysis
     static SplicedSummary Spliced(HookedTransformer model, Transcoder transcoder, TrigramDataset dataset)
     {
         var trigrams = dataset.Trigrams;
-        var loss = SplicedLoss.Measure(model, transcoder, dataset.Tokens);
+        var loss = SplicedLoss.Measure(model, transcoder, dataset.Tokens,
+            batchRows: (int)Math.Clamp(TranscoderMetrics.ChunkPositions(transcoder.Cfg.d_sae) / dataset.Tokens.shape[1], 1, 250));
         var prefixes = trigrams.Prefixes();
         using var mean = tensor(loss.MeanOutput);
         TrigramAccuracy Accuracy(Tensor logits) => TrigramAccuracy.FromLogits(trigrams, logits[.., 1]);

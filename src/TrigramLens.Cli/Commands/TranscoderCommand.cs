@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using TrigramLens.Checkpoints;
+using TrigramLens.Transcoders;
+using TrigramLens.Trigrams.Data;
+using TrigramLens.Trigrams.Study;
+using TrigramLens.Trigrams.Transcoders;
+
+namespace TrigramLens.Cli.Commands;
+
+/// <summary>
+/// <c>trigramlens transcoder --model PATH [--width N] [--k K | --l1 L | --l0 C] [--skip] [--steps N] [--train-seed S] [--seed 40]
+/// [--out DIR] [--threads N] [--json]</c>, and <c>transcoder sweep</c>.
+/// </summary>
+static class TranscoderCommand
+{
+    /// <summary>The options that shape one transcoder, shared with <c>transcoder sweep</c> and <c>bench transcoder</c>.</summary>
+    internal sealed class ShapeOptions
+    {
+        public Option<int?> Width { get; } = CommonOptions.OptionalPositive("--width", $"Features (d_sae; default {TranscoderRecipe.Default.Width})");
+        public Option<int?> K { get; } = CommonOptions.OptionalPositive("--k", "TopK transcoder with k active features per position");
+        public Option<double?> L1 { get; } = NonNegative("--l1", "ReLU transcoder trained with this L1 coefficient λ (λ Σ f_i ‖W_dec,i‖)");
+        public Option<double?> L0 { get; } = NonNegative("--l0", "JumpReLU transcoder trained with this L0 coefficient");
+        public Option<bool> Skip { get; } = new("--skip")
+        {
+            Description = "With --k, --l1 or --l0: add a linear skip path x W_skip^T (SAELens's skip transcoder); the default transcoder has one",
+        };
+        public Option<int?> Steps { get; } = CommonOptions.OptionalPositive("--steps", $"Training steps of {TranscoderRecipe.Default.BatchSize:N0} positions (default {TranscoderRecipe.Default.Steps:N0})");
+        public Option<int> TrainSeed { get; } = new("--train-seed")
+        {
+            Description = "Seed of the transcoder's initialisation, training data and shuffling",
+            DefaultValueFactory = _ => 0,
+        };
+
+        public IEnumerable<Option> All => [Width, K, L1, L0, Skip, Steps, TrainSeed];
+
+        /// <summary>Checked by the parser: one sparsity choice at most, k within the width.</summary>
+        public void AddValidators(Command command) => command.Validators.Add(r =>
+        {
+            int given = (r.GetValue(K) is null ? 0 : 1) + (r.GetValue(L1) is null ? 0 : 1) + (r.GetValue(L0) is null ? 0 : 1);
+            if (given > 1) r.AddError("give at most one of --k, --l1 and --l0");
+            int width = r.GetValue(Width) ?? TranscoderRecipe.Default.Width;
+            if (r.GetValue(K) is int k && k > width) r.AddError($"--k {k} exceeds the width {width}");
+        });
+
+        /// <summary>The default transcoder, or, when --k, --l1 or --l0 is given, that architecture (with a skip path only
+        /// with --skip).</summary>
+        public TranscoderTrainingOptions Resolve(System.CommandLine.ParseResult r)
+        {
+            var o = TranscoderRecipe.Default with { Seed = r.GetValue(TrainSeed) };
+            if (r.GetValue(K) is not null || r.GetValue(L1) is not null || r.GetValue(L0) is not null) o = o with { Skip = false };
+            if (r.GetValue(Width) is int width) o = o with { Width = width };
+            if (r.GetValue(Steps) is int steps) o = o with { Steps = steps };
+            if (r.GetValue(K) is int k) o = o with { Activation = TranscoderActivation.TopK, K = k };
+            if (r.GetValue(L1) is double l1) o = o with { Activation = TranscoderActivation.Relu, L1 = l1 };
+            if (r.GetValue(L0) is double l0) o = o with { Activation = TranscoderActivation.JumpRelu, L0 = l0 };
+            if (r.GetValue(Skip)) o = o with { Skip = true };
+            if (o.Activation == TranscoderActivation.TopK && o.K > o.Width) o = o with { K = o.Width };
+            return o;
+        }
+    }
+
+    static Option<double?> NonNegative(string name, string description)
+    {
+        var option = new Option<double?>(name) { Description = description };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is double v && !(v >= 0 && double.IsFinite(v))) r.AddError($"{name} must be a non-negative number");
+        });
+        return option;
+    }
+
+    public static Command Build()
+    {
+        var model = CommonOptions.Model(required: true);
+        var actFn = CommonOptions.ActFn();
+        var seed = CommonOptions.Seed();
+        var shape = new ShapeOptions();
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = "Folder for the transcoder (SAELens layout, in transcoder/), metrics.json, features.json, features.html and figures",
+            DefaultValueFactory = _ => new DirectoryInfo("trigramlens-transcoder"),
+        };
+        output.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<DirectoryInfo>() is { } d && File.Exists(d.FullName)) r.AddError($"--out '{d.FullName}' is a file; give a folder");
+        });
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var command = new Command("transcoder", "Train a sparse transcoder on the MLP (resid_mid → mlp_out), analyse its features and write them out")
+        {
+            model, actFn, seed, output, threads, json, TranscoderSweepCommand.Build(),
+        };
+        foreach (var option in shape.All) command.Options.Add(option);
+        shape.AddValidators(command);
+        command.SetAction(r =>
+        {
+            var options = shape.Resolve(r);
+            options.Validate();
+            string path = r.GetValue(model)!.FullName;
+            string directory = r.GetValue(output)!.FullName;
+            bool asJson = r.GetValue(json);
+            var clock = Stopwatch.StartNew();
+            using var transformer = ModelCheckpoint.Load(path, new CheckpointLoadOptions(ActFn: r.GetValue(actFn)));
+            TrigramStudy.EnsureSupported(transformer.Cfg);
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { Seed = r.GetValue(seed), DVocab = transformer.Cfg.d_vocab, SeqLen = transformer.Cfg.n_ctx },
+                TranscoderSection.AnalysisRows);
+            int workers = r.GetValue(threads) ?? Math.Clamp(Environment.ProcessorCount, 1, 8);
+
+            using var stop = new StopOnCtrlC();
+            var result = asJson
+                ? TrigramTranscoderTraining.Train(transformer, dataset.Trigrams, options, workers, Path.GetFileName(path), null, stop.Token)
+                : TranscoderProgressView.Run(progress => TrigramTranscoderTraining.Train(transformer, dataset.Trigrams, options, workers, Path.GetFileName(path), progress, stop.Token));
+            using var transcoder = result.Transcoder;
+            if (!asJson) AnsiConsole.MarkupLine($"trained in {result.WallSeconds:F1} s ({result.PositionsPerSecond / 1e6:F2} M positions/s); analysing on {dataset.Size:N0} sequences…");
+            var analysis = TranscoderSection.Analyse(transformer, transcoder, dataset);
+            var training = TranscoderTrainingSummary.From(options, result);
+            var files = TranscoderOutput.Write(directory, path, transcoder, analysis, dataset.Trigrams, training);
+            if (asJson) JsonOutput.Write(TranscoderRunResults.From(path, training, analysis, files));
+            else Render(analysis, training, directory, clock.Elapsed);
+            return result.Completed ? 0 : StopOnCtrlC.ExitStopped;
+        });
+        return command;
+    }
+
+    static void Render(TranscoderAnalysis a, TranscoderTrainingSummary t, string directory, TimeSpan elapsed)
+    {
+        var table = new Table().Title($"[bold]{Markup.Escape(a.Transcoder.Architecture)}, {a.Transcoder.DSae} features{(a.Transcoder.K is int k ? $", k = {k}" : "")}[/]")
+            .AddColumn("").AddColumn(new TableColumn("").RightAligned()).HideHeaders();
+        table.AddRow("[bold]trigrams with a dedicated feature[/]", $"[bold]{a.Dedicated.TrigramsOwned} / {a.Dedicated.Trigrams}[/] ({a.Dedicated.DedicatedUnits} features)");
+        table.AddRow("  … with a dedicated MLP neuron (baseline)", $"{a.NeuronBaseline.TrigramsOwned} / {a.NeuronBaseline.Trigrams}");
+        table.AddRow("trigram accuracy, transcoder spliced in", $"{a.Spliced.Spliced.Correct} / {a.Spliced.Spliced.Total} (the MLP: {a.Spliced.Clean.Correct}, mean-ablated: {a.Spliced.MeanAblated.Correct}, zero-ablated: {a.Spliced.ZeroAblated.Correct})");
+        table.AddRow("FVU / explained variance", $"{a.Reconstruction.Fvu:F4} / {a.Reconstruction.ExplainedVariance:P2}");
+        table.AddRow("L0 (active features per position)", $"{a.Reconstruction.L0:F3}");
+        table.AddRow("dead / dense features", $"{a.Reconstruction.Dead} / {a.Reconstruction.Dense} of {a.Transcoder.DSae}");
+        table.AddRow("loss: clean / spliced", $"{a.Spliced.Loss.Clean:F4} / {a.Spliced.Loss.Spliced:F4}");
+        table.AddRow("loss recovered (vs mean / zero ablation)", $"{a.Spliced.Loss.RecoveredVsMeanAblation:P2} / {a.Spliced.Loss.RecoveredVsZeroAblation:P2}");
+        table.AddRow("training", $"{t.Steps:N0} steps, {t.Positions:N0} positions, {t.WallSeconds:F1} s");
+        table.AddRow("written to", Markup.Escape(directory));
+        table.AddRow("total wall time", $"{elapsed.TotalSeconds:F1} s");
+        AnsiConsole.Write(table);
+    }
+}
