@@ -18,7 +18,7 @@ namespace TrigramLens.Training;
 /// conversions, which the garbage collector may free while libtorch still reads them. One optimizer per model at a
 /// time: a second one moves the parameters into its own buffer, and the first then refuses to step.
 /// </summary>
-public sealed class FlatAdamW : IDisposable
+internal sealed class FlatAdamW : IDisposable
 {
     readonly Parameter[] _parameters;
     readonly long[] _sizes;
