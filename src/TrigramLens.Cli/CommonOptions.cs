@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TrigramLens.Checkpoints;
 using TrigramLens.Model;
 using TrigramLens.Trigrams.Training;
 
@@ -23,7 +24,7 @@ static class CommonOptions
 
     public static Option<ActivationFunction> ActFn() => new("--act-fn")
     {
-        Description = "MLP activation of a PyTorch state_dict, which does not record it (relu or gelu; safetensors files carry their config)",
+        Description = "MLP activation of a checkpoint without a recorded config, e.g. a PyTorch state_dict (relu, the default, or gelu; TrigramLens's safetensors files carry their config)",
         DefaultValueFactory = _ => ActivationFunction.Relu,
         CustomParser = r => r.Tokens[0].Value.ToLowerInvariant() switch
         {
@@ -33,11 +34,30 @@ static class CommonOptions
         },
     };
 
-    static ActivationFunction Fail(System.CommandLine.Parsing.ArgumentResult r, string message)
+    public static Option<NormalizationType> Normalization() => new("--normalization")
+    {
+        Description = "Normalisation of a checkpoint without a recorded config and without LayerNorm weights: none (the default, the trigram model) or LNPre (LayerNorm folded in); with LayerNorm weights give LN",
+        DefaultValueFactory = _ => NormalizationType.None,
+        CustomParser = r => r.Tokens[0].Value.ToLowerInvariant() switch
+        {
+            "none" => NormalizationType.None,
+            "ln" => NormalizationType.LN,
+            "lnpre" => NormalizationType.LNPre,
+            var other => Fail(r, $"--normalization must be none, LN or LNPre (got '{other}')", NormalizationType.None),
+        },
+    };
+
+    /// <summary>What the trigram commands assume of a checkpoint that records no config (a PyTorch state_dict).</summary>
+    public static CheckpointLoadOptions LoadOptions(ParseResult r, Option<ActivationFunction> actFn, Option<NormalizationType> normalization) =>
+        new(ActFn: r.GetValue(actFn), NormalizationType: r.GetValue(normalization));
+
+    static T Fail<T>(System.CommandLine.Parsing.ArgumentResult r, string message, T fallback)
     {
         r.AddError(message);
-        return default;
+        return fallback;
     }
+
+    static ActivationFunction Fail(System.CommandLine.Parsing.ArgumentResult r, string message) => Fail(r, message, ActivationFunction.Relu);
 
     public static Option<int> Positive(string name, string description, int defaultValue, int max = int.MaxValue)
     {

@@ -8,7 +8,7 @@ using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli.Commands;
 
-/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu]</c></summary>
+/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu] [--normalization none|LN|LNPre]</c></summary>
 static class StudyCommand
 {
     public static Command Build()
@@ -22,6 +22,7 @@ static class StudyCommand
         };
         var seed = CommonOptions.Seed();
         var actFn = CommonOptions.ActFn();
+        var normalization = CommonOptions.Normalization();
         var trainEpochs = CommonOptions.OptionalPositive("--train-epochs",
             "Without --model: train the default model for this many epochs instead of the recipe's (a quicker, weaker model)");
         var rows = CommonOptions.Positive("--rows", "The first N analysis rows get attention and token-QK figures", 3);
@@ -39,7 +40,7 @@ static class StudyCommand
 
         var command = new Command("study", "Run the whole trigram study and write figures, results.json and report.html")
         {
-            model, output, seed, rows, row, prefixes, trainEpochs, actFn,
+            model, output, seed, rows, row, prefixes, trainEpochs, actFn, normalization,
         };
         command.SetAction(r =>
         {
@@ -52,7 +53,7 @@ static class StudyCommand
                 ExtraPrefixes = (r.GetValue(prefixes) ?? []).Select(p => ParsePrefix(p)!).ToList(),
             };
             var clock = Stopwatch.StartNew();
-            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), r.GetValue(actFn), r.GetValue(trainEpochs), options);
+            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), CommonOptions.LoadOptions(r, actFn, normalization), r.GetValue(trainEpochs), options);
             options = options with { Training = training };
             using (transformer)
             {
@@ -66,9 +67,9 @@ static class StudyCommand
         return command;
     }
 
-    static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, ActivationFunction actFn, int? epochs, StudyOptions options)
+    static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, CheckpointLoadOptions load, int? epochs, StudyOptions options)
     {
-        if (path is not null) return (ModelCheckpoint.Load(path.FullName, new CheckpointLoadOptions(ActFn: actFn)), path.FullName, null);
+        if (path is not null) return (ModelCheckpoint.Load(path.FullName, load), path.FullName, null);
 
         // No checkpoint: train the default model into the study folder. A finished model there is reused, and an
         // interrupted training resumes, so running the study again never repeats work.
