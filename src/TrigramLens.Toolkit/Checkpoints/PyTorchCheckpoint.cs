@@ -20,7 +20,12 @@ public static class PyTorchCheckpoint
     const int MaxRank = 64;
 
     /// <summary>True if the file starts like a zip archive, the container of every modern <c>torch.save</c> file.</summary>
-    public static bool LooksLikePyTorch(string path) => CheckpointFile.Detect(path) == CheckpointFormat.PyTorchZip;
+    public static bool LooksLikePyTorch(string path)
+    {
+        using var stream = CheckpointFile.OpenRead(path);
+        Span<byte> magic = stackalloc byte[4];
+        return stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\x03\x04"u8);
+    }
 
     public static Dictionary<string, Tensor> LoadStateDict(string path)
     {
