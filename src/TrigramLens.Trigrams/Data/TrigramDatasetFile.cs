@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
+using TorchSharp;
 using TrigramLens.Checkpoints;
 using TrigramLens.IO;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Trigrams.Data;
 
@@ -152,9 +154,11 @@ public static class TrigramDatasetFile
         using var scope = NewDisposeScope();
         var table = trigrams.CompletionTable();
         long seqLen = tokens.shape[1];
-        var keys = tokens[.., ..(int)(seqLen - 2)] * trigrams.DVocab + tokens[.., 1..(int)(seqLen - 1)];
+        using var vocab = ((long)trigrams.DVocab).ToScalar();   // held for the calls that read it
+        using var zero = 0L.ToScalar();
+        var keys = tokens[.., ..(int)(seqLen - 2)].mul(vocab).add_(tokens[.., 1..(int)(seqLen - 1)], One);
         var completion = table.index_select(0, keys.flatten()).view(keys.shape);
-        var wrong = completion.ge(0).logical_and(completion.ne(tokens[.., 2..])).nonzero();
+        var wrong = completion.ge(zero).logical_and(completion.ne(tokens[.., 2..])).nonzero();
         if (wrong.shape[0] > 0)
         {
             long row = wrong[0, 0].item<long>(), pos = wrong[0, 1].item<long>();
