@@ -85,7 +85,7 @@ public sealed class TransformerLensParityTests(ITestOutputHelper output)
         var (c, e) = (model.Cfg, f.Config);
         Assert.Equal((e.n_layers, e.d_model, e.n_ctx, e.d_head, e.n_heads, e.d_mlp, e.d_vocab, e.d_vocab_out, e.act_fn, e.normalization_type, e.attn_only),
             (c.n_layers, c.d_model, c.n_ctx, c.d_head, c.n_heads, c.d_mlp, c.d_vocab, c.d_vocab_out, c.act_fn, c.normalization_type, c.attn_only));
-        // Unhooked, the forward takes the fast path (fused attention), which must agree with TL too.
+        // Without hooks or cache, the forward must agree with TL too.
         using var _ = no_grad();
         double error = RelativeError(model.call(f.Tokens), f.Logits, "logits");
         output.WriteLine($"{name}: unhooked logits, largest relative error {error:0.00e+0}");
