@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using TrigramLens.Checkpoints;
+using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
 
@@ -13,7 +14,7 @@ static class EvalCommand
     {
         var model = CommonOptions.Model(required: true);
         var seed = CommonOptions.Seed();
-        var size = CommonOptions.Positive("--size", "Sequences in the evaluation dataset (for the loss)", 2500, CommonOptions.MaxDatasetSize);
+        var size = CommonOptions.Integer("--size", "Sequences in the evaluation dataset (for the loss)", 2500, max: CommonOptions.MaxDatasetSize);
         var json = CommonOptions.Json();
         var actFn = CommonOptions.ActFn();
         var normalization = CommonOptions.Normalization();
