@@ -43,7 +43,7 @@ public class QkScoresTests
     [Fact]
     public void Token_pair_map_rows_are_distributions_over_keys()
     {
-        using var model = new HookedTransformer(TinyModels.Deep());
+        using var model = new HookedTransformer(TinyModels.Deep(norm: NormalizationType.None));
         var map = QkScores.TokenPairMap(model, arange(11, dtype: ScalarType.Int64), 1, 2);
         Assert.Equal([11, 11], map.shape);
         Assert.True(map.sum(-1).allclose(ones(11), atol: 1e-5));
