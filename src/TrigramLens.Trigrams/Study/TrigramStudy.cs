@@ -6,6 +6,7 @@ using TrigramLens.Model;
 using TrigramLens.Training;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
+using TrigramLens.Trigrams.Study.Report;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Trigrams.Study;
@@ -26,6 +27,7 @@ public sealed class TrigramStudy
     readonly FigureBatch _rendering = new();
     readonly Dictionary<string, double> _seconds = [];
     int _stage;
+    StudyReportInputs? _reportInputs;   // what the interactive report needs of the analysis set, kept past its disposal
 
     public const int StageCount = 12;
 
@@ -61,10 +63,11 @@ public sealed class TrigramStudy
         try
         {
             StudyResults results;
+            var study = new TrigramStudy(model, options, prefixes, output.Staging, onStage);
             using (no_grad())
-                results = new TrigramStudy(model, options, prefixes, output.Staging, onStage).Execute(modelSource);
+                results = study.Execute(modelSource);
             StudyResultsJson.Write(Path.Combine(output.Staging, "results.json"), results);
-            StudyReport.Write(Path.Combine(output.Staging, "report.html"), results);
+            StudyReport.Write(Path.Combine(output.Staging, "report.html"), results, study._reportInputs);
             output.Publish([.. results.Figures.Select(f => f.File), "results.json", "report.html"]);
             return results;
         }
@@ -123,6 +126,7 @@ public sealed class TrigramStudy
             var angles = Stage("Principal angles (W_O vs W_in)", PrincipalAngleStage);
             var variance = Stage("Residual variance", () => ResidualVariance(cache));
             Stage($"Rendering {_rendering.Count} figures", () => _rendering.RenderAll());
+            _reportInputs = StudyReportInputs.From(_model, dataset);
 
             return new StudyResults(1, new ModelInfo(modelSource, cfg, _options.Training), info, metrics, attention, qk, pairs, table, predictions,
                 simplified, dla, jacobians, angles, variance, _figures, _seconds);

@@ -24,7 +24,7 @@
   class Heatmap {
     /**
      * @param host element to draw into
-     * @param opts { cell, title, xTitle, yTitle, colorBarLabel, diverging, tooltip(r, c, v) -> html,
+     * @param opts { cell (pixels, or a function of the row count), title, xTitle, yTitle, colorBarLabel, diverging, tooltip(r, c, v) -> html,
      *               onHover(r, c, v), onLeave(), onClick(r, c, v) }
      */
     constructor(host, opts) {
@@ -51,7 +51,7 @@
      *            range: [min, max], rightMarks: [string per row], rowBands: [[r0, r1]], circles: [[r, c]] }
      */
     draw(d) {
-      const o = this.opts, cell = o.cell;
+      const o = this.opts, cell = typeof o.cell === "function" ? o.cell(d.rows) : o.cell;
       const ctx0 = this.canvas.getContext("2d");
       const font = Math.max(7, Math.min(11, cell - 1)) + "px system-ui, sans-serif";
       ctx0.font = font;
@@ -60,7 +60,8 @@
       const xh = Math.max(20, ...(d.xLabels || []).map(s => ctx0.measureText(String(s)).width)) + 6;
       const left = yw + (o.yTitle ? 16 : 0), top = o.title ? 22 : 6;
       const marks = d.rightMarks ? 14 : 0;
-      const width = left + d.cols * cell + marks + 70, height = top + d.rows * cell + xh + (o.xTitle ? 16 : 0) + 4;
+      const barHeight = Math.max(60, d.rows * cell);
+      const width = left + d.cols * cell + marks + 70, height = top + Math.max(barHeight, d.rows * cell + xh + (o.xTitle ? 16 : 0)) + 4;
       const ratio = root.devicePixelRatio || 1;
       this.canvas.width = Math.ceil(width * ratio);
       this.canvas.height = Math.ceil(height * ratio);
@@ -111,7 +112,7 @@
       }
       ctx.fillStyle = "#333";
       if (o.title) { ctx.textAlign = "left"; ctx.font = "bold 12px system-ui, sans-serif"; ctx.fillText(o.title, left, 10); ctx.font = font; }
-      if (o.xTitle) { ctx.textAlign = "center"; ctx.fillText(o.xTitle, left + d.cols * cell / 2, height - 8); }
+      if (o.xTitle) { ctx.textAlign = "center"; ctx.fillText(o.xTitle, left + d.cols * cell / 2, top + d.rows * cell + xh + 8); }
       if (o.yTitle) {
         ctx.save();
         ctx.translate(8, top + d.rows * cell / 2);
@@ -122,7 +123,7 @@
       }
 
       // Colour bar with its range.
-      const bx = left + d.cols * cell + marks + 10, bh = Math.max(60, d.rows * cell);
+      const bx = left + d.cols * cell + marks + 10, bh = barHeight;
       for (let i = 0; i < bh; i++) {
         ctx.fillStyle = ramp(stops, 1 - i / (bh - 1));
         ctx.fillRect(bx, top + i, 12, 1);
