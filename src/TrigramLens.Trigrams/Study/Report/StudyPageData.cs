@@ -21,9 +21,9 @@ public static class StudyPageData
 {
     public const int Schema = 1;
 
-    public static JsonObject Build(StudyResults results, StudyReportInputs inputs, long maxParameters = ModelExport.DefaultMaxParameters)
+    public static JsonObject Build(StudyResults results, StudyReportInputs inputs)
     {
-        var export = ModelExport.Export(inputs.Model, maxParameters);
+        var export = ModelExport.Export(inputs.Model, inputs.MaxParameters);
         var json = new JsonObject
         {
             ["schema"] = Schema,

@@ -1,5 +1,6 @@
 using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;
+using TrigramLens.Web;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Trigrams.Study.Report;
@@ -35,8 +36,15 @@ public sealed class StudyReportInputs
     public TrigramSet Trigrams { get; }
     public TranscoderReport? Transcoder { get; }
 
+    /// <summary>Models with more parameters than this are not embedded (the page says so and runs nothing).</summary>
+    public long MaxParameters { get; init; } = ModelExport.DefaultMaxParameters;
+
     /// <summary>The tokens as a tensor again ([rows, seq_len] int64), e.g. to compute activation means.</summary>
     public Tensor TokensTensor() => tensor(Tokens).view(Rows, SeqLen);
 
-    public StudyReportInputs WithTranscoder(TranscoderReport? transcoder) => new(Model, TokensTensor(), Trigrams, transcoder);
+    public StudyReportInputs WithTranscoder(TranscoderReport? transcoder)
+    {
+        using var tokens = TokensTensor();
+        return new(Model, tokens, Trigrams, transcoder) { MaxParameters = MaxParameters };
+    }
 }
