@@ -16,6 +16,13 @@
     return "rgb(" + [0, 1, 2].map(k => Math.round(a[k] + (b[k] - a[k]) * f)).join(",") + ")";
   }
 
+  /** 256 precomputed colours of a ramp, so drawing a cell costs no string building. */
+  const palettes = new Map();
+  function palette(stops) {
+    if (!palettes.has(stops)) palettes.set(stops, Array.from({ length: 256 }, (_, i) => ramp(stops, i / 255)));
+    return palettes.get(stops);
+  }
+
   function format(v) {
     if (!isFinite(v)) return v > 0 ? "+inf" : v < 0 ? "-inf" : "n/a";
     return Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toFixed(4);
@@ -76,11 +83,11 @@
 
       const [lo, hi] = d.range || [0, 1];
       const stops = o.diverging ? DIVERGING : SEQUENTIAL;
-      const span = hi - lo || 1;
+      const span = hi - lo || 1, colours = palette(stops);
       for (let r = 0; r < d.rows; r++)
         for (let c = 0; c < d.cols; c++) {
           const v = d.values[r * d.cols + c];
-          ctx.fillStyle = isFinite(v) ? ramp(stops, (v - lo) / span) : "#e4e4e4";
+          ctx.fillStyle = isFinite(v) ? colours[Math.max(0, Math.min(255, Math.round(255 * (v - lo) / span)))] : "#e4e4e4";
           ctx.fillRect(left + c * cell, top + r * cell, cell, cell);
         }
       ctx.fillStyle = "rgba(255, 170, 0, 0.22)";
@@ -124,10 +131,10 @@
 
       // Colour bar with its range.
       const bx = left + d.cols * cell + marks + 10, bh = barHeight;
-      for (let i = 0; i < bh; i++) {
-        ctx.fillStyle = ramp(stops, 1 - i / (bh - 1));
-        ctx.fillRect(bx, top + i, 12, 1);
-      }
+      const gradient = ctx.createLinearGradient(0, top, 0, top + bh);
+      stops.forEach((s, i) => gradient.addColorStop(1 - i / (stops.length - 1), "rgb(" + s.join(",") + ")"));
+      ctx.fillStyle = gradient;
+      ctx.fillRect(bx, top, 12, bh);
       ctx.strokeStyle = "#999";
       ctx.strokeRect(bx, top, 12, bh);
       ctx.fillStyle = "#333";

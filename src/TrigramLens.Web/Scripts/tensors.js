@@ -89,6 +89,11 @@
   function topK(a, k, offset, n) {
     offset = offset || 0;
     n = n === undefined ? a.length - offset : n;
+    if (k === 1) {   // argmax, the common case, without sorting
+      let best = 0;
+      for (let i = 1; i < n; i++) if (a[offset + i] > a[offset + best]) best = i;
+      return n > 0 ? [{ index: best, value: a[offset + best] }] : [];
+    }
     const idx = [];
     for (let i = 0; i < n; i++) idx.push(i);
     idx.sort((i, j) => a[offset + j] - a[offset + i]);
