@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using TorchSharp;
 using TrigramLens.Checkpoints;
 using TrigramLens.Hooks;
 using TrigramLens.Model;
@@ -74,14 +75,21 @@ public sealed class HookedTransformerScriptTests(Chromium chromium, ITestOutputH
         _ => throw new ArgumentException(name),
     };
 
+    /// <summary>Larger weights than TL's init, so the GELU and LayerNorm paths matter.</summary>
+    static void Perturb(HookedTransformer model)
+    {
+        using var _ = no_grad();
+        using Scalar scale = 0.3;
+        foreach (var p in model.parameters()) p.add_(randn_like(p).mul_(scale));
+    }
+
     [BrowserFact]
     public async Task Page_logits_equal_the_CSharp_models_for_every_supported_config()
     {
         foreach (string name in Configs)
         {
             using var model = new HookedTransformer(Config(name));
-            // Larger weights than TL's init make the GELU and LayerNorm paths matter.
-            using (no_grad()) foreach (var p in model.parameters()) p.add_(randn_like(p) * 0.3);
+            Perturb(model);
             await AssertForwardMatches(model, name.Length);
         }
     }
@@ -97,7 +105,7 @@ public sealed class HookedTransformerScriptTests(Chromium chromium, ITestOutputH
     public async Task Cached_patterns_hooks_and_the_residual_decomposition_match_the_CSharp_model()
     {
         using var model = new HookedTransformer(TinyModels.Deep(seed: 12));
-        using (no_grad()) foreach (var p in model.parameters()) p.add_(randn_like(p) * 0.3);
+        Perturb(model);
         var page = await ModelPage(model);
         long[] tokens = [3, 1, 4, 1, 5, 9, 2, 6];
 

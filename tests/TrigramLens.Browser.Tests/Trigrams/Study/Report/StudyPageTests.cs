@@ -86,6 +86,31 @@ public sealed class StudyPageTests(Chromium chromium, ArenaStudy study, ITestOut
 
     static double Median(IReadOnlyCollection<double> xs) => xs.Order().ElementAt((xs.Count - 1) / 2);
 
+    // Tensors are computed in synchronous helpers: a dispose scope (thread-local) must never stay open across an await,
+    // or tensors other tests make on this thread meanwhile would land in it.
+
+    (bool[] checks, long[] prefixPositions) Marks(long[] tokens)
+    {
+        using var scope = NewDisposeScope();
+        var argmax = study.Model.call(tensor(tokens).view(1, -1))[0].argmax(-1).data<long>().ToArray();
+        var checks = Enumerable.Range(0, tokens.Length).Select(q => q + 1 < tokens.Length && argmax[q] == tokens[q + 1]).ToArray();
+        var positions = TrigramDataset.TrigramPositions(tensor(tokens).view(1, -1), study.Analysis.Trigrams)[.., 1].data<long>().ToArray();
+        return (checks, positions);
+    }
+
+    (long[] tokens, float[] probabilities) Top5(long[] tokens, int position)
+    {
+        using var scope = NewDisposeScope();
+        var (top, index) = study.Model.call(tensor(tokens).view(1, -1))[0, position].softmax(-1).topk(5);
+        return (index.data<long>().ToArray(), top.data<float>().ToArray());
+    }
+
+    double[] TokenPairMap()
+    {
+        using var scope = NewDisposeScope();
+        return QkScores.TokenPairMap(study.Model, arange(75, dtype: ScalarType.Int64), 0, 0).to(ScalarType.Float64).contiguous().data<double>().ToArray();
+    }
+
     [ArenaBrowserFact]
     public async Task The_row_browser_shows_each_rows_own_attention_checks_and_prefix_bands()
     {
@@ -102,11 +127,8 @@ public sealed class StudyPageTests(Chromium chromium, ArenaStudy study, ITestOut
             Assert.All(expected.Zip(shown), x => Assert.Equal(x.First, x.Second, 4));
 
             // ✓ where C#'s argmax is the next token; bands at C#'s trigram positions of this row.
-            using var scope = NewDisposeScope();
-            var argmax = study.Model.call(tensor(tokens).view(1, -1))[0].argmax(-1).data<long>().ToArray();
-            var checks = Enumerable.Range(0, tokens.Length).Select(q => q + 1 < tokens.Length && argmax[q] == tokens[q + 1]).ToArray();
+            var (checks, positions) = Marks(tokens);
             Assert.Equal(checks, await page.EvaluateAsync<bool[]>("() => trigramlens.rows.view.correct"));
-            var positions = TrigramDataset.TrigramPositions(tensor(tokens).view(1, -1), study.Analysis.Trigrams)[.., 1].data<long>().ToArray();
             Assert.Equal(positions, await page.EvaluateAsync<long[]>("() => trigramlens.rows.view.prefixes"));
         }
 
@@ -149,12 +171,10 @@ public sealed class StudyPageTests(Chromium chromium, ArenaStudy study, ITestOut
         // Beside it: position q's top 5 as C# computes them, and the completion the trigram forces there.
         string side = await page.Locator("#row-browser .seq-side").InnerTextAsync();
         Assert.Contains($"Position {q}, token {tokens[q]}", side);
-        using var scope = NewDisposeScope();
-        var probs = study.Model.call(tensor(tokens).view(1, -1))[0, q].softmax(-1);
-        var (top, index) = probs.topk(5);
+        var (index, top) = Top5(tokens, q);
         var sideRows = side.Split('\n').Select(l => l.Trim()).ToList();
         for (int i = 0; i < 5; i++)
-            Assert.Contains($"{index[i].item<long>()}\t{top[i].item<float>().ToString("F4", C)}", sideRows);
+            Assert.Contains($"{index[i]}\t{top[i].ToString("F4", C)}", sideRows);
         int forced = study.Analysis.Trigrams.Completion((int)tokens[q - 1], (int)tokens[q])!.Value;
         Assert.Contains($"Trigram ({tokens[q - 1]}, {tokens[q]}) → {forced} is forced here", side);
         await Screenshot(page, "row-browser-hover", "#row-browser");
@@ -259,8 +279,7 @@ public sealed class StudyPageTests(Chromium chromium, ArenaStudy study, ITestOut
     public async Task Token_pair_map_and_trigram_table_are_interactive()
     {
         var page = await Open();
-        using var scope = NewDisposeScope();
-        var expected = QkScores.TokenPairMap(study.Model, arange(75, dtype: ScalarType.Int64), 0, 0).to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        var expected = TokenPairMap();
         var values = await page.EvaluateAsync<double[]>("() => Array.from(trigramlens.pairMap.values)");
         Assert.All(expected.Zip(values), x => Assert.Equal(x.First, x.Second, 4));
         // The page's own hot-spot count agrees with the study's.

@@ -94,6 +94,16 @@ public sealed class TranscoderDashboardTests(Chromium chromium, TinyStudy study,
         Assert.Empty(chromium.BlockedRequests);
     }
 
+    /// <summary>C#: logit effects, de-embedding and head-0 pull-back of one feature (synchronous: no scope across an await).</summary>
+    (double[] logit, double[] deEmbedding, double[] pullBack) Effects(TranscoderReport t, int feature)
+    {
+        using var scope = NewDisposeScope();
+        var f = t.W_enc[.., feature];
+        double[] D(Tensor x) => x.to(ScalarType.Float64).data<double>().ToArray();
+        return (D(matmul(t.W_dec[feature], _model.W_U)), D(matmul(_model.W_E, f)),
+            D(matmul(_model.W_E, matmul(_model.W_V[0, 0], matmul(_model.W_O[0, 0], f)))));
+    }
+
     [BrowserFact]
     public async Task The_dashboard_sorts_features_and_shows_each_ones_numbers()
     {
@@ -121,11 +131,7 @@ public sealed class TranscoderDashboardTests(Chromium chromium, TinyStudy study,
         Assert.Contains($"Dedicated trigram: ({trigram.A}, {trigram.B}, {trigram.C})", board);
 
         // Logit effects, de-embedding and pull-back against C#'s matrix products.
-        using var scope = NewDisposeScope();
-        var f = transcoder.W_enc[.., dedicatedFeature];
-        var logit = matmul(transcoder.W_dec[dedicatedFeature], _model.W_U).to(ScalarType.Float64).data<double>().ToArray();
-        var de = matmul(_model.W_E, f).to(ScalarType.Float64).data<double>().ToArray();
-        var pull = matmul(_model.W_E, matmul(_model.W_V[0, 0], matmul(_model.W_O[0, 0], f))).to(ScalarType.Float64).data<double>().ToArray();
+        var (logit, de, pull) = Effects(transcoder, dedicatedFeature);
         void Same(double[] expected, double[] actual) => Assert.All(expected.Zip(actual), x => Assert.Equal(x.First, x.Second, 1e-4));
         Same(logit, await page.EvaluateAsync<double[]>($"() => Array.from(trigramlens.transcoder.logitEffects({dedicatedFeature}))"));
         Same(de, await page.EvaluateAsync<double[]>($"() => Array.from(trigramlens.transcoder.deEmbedding({dedicatedFeature}))"));
