@@ -18,7 +18,7 @@ public sealed class StudyReportInputs
         Model = model;
         Rows = (int)analysisTokens.shape[0];
         SeqLen = (int)analysisTokens.shape[1];
-        Tokens = analysisTokens.to(ScalarType.Int64).contiguous().data<long>().ToArray();
+        using (NewDisposeScope()) Tokens = analysisTokens.to(ScalarType.Int64).contiguous().data<long>().ToArray();
         Trigrams = trigrams;
         Transcoder = transcoder;
     }

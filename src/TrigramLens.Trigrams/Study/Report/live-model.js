@@ -22,7 +22,6 @@
   class LiveModel {
     constructor(host, ctx) {
       this.ctx = ctx;
-      const cfg = ctx.model.cfg;
       this.ablation = { heads: {}, mlps: {}, neurons: {}, neuronMode: "zero" };   // "l,h" / l -> "zero" | "mean"; neurons: "l,n" -> true
       const bar = S.el("div", "live-input");
       this.input = S.el("input");
@@ -73,7 +72,7 @@
 
     /** The hooks of the current ablations, by hook name. */
     hooks() {
-      const A = W.ablation, means = this.ctx.means, cfg = this.ctx.model.cfg, byHook = {};
+      const A = W.ablation, means = this.ctx.means, byHook = {};
       const push = (name, fn) => { (byHook[name] = byHook[name] || []).push(fn); };
       for (const [key, mode] of Object.entries(this.ablation.heads)) {
         const [l, h] = key.split(",").map(Number), name = "blocks." + l + ".attn.hook_z";

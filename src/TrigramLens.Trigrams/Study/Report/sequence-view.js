@@ -79,7 +79,7 @@
 
     /** The attention pattern [T * T] of the selected layer and head. */
     pattern() {
-      const T = this.tokens.length, H = this.ctx.model.cfg.n_heads;
+      const T = this.tokens.length;
       const all = this.run.cache["blocks." + this.layer + ".attn.hook_pattern"].data;
       return all.subarray(this.head * T * T, (this.head + 1) * T * T);
     }

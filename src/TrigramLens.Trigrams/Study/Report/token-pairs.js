@@ -8,7 +8,7 @@
 
   /** [V * V] softmax over keys of token-only scores for one layer-0 head. */
   function tokenPairMap(model, head) {
-    const c = model.cfg, V = c.d_vocab, D = c.d_model, dh = c.d_head, H = c.n_heads;
+    const c = model.cfg, V = c.d_vocab, D = c.d_model, dh = c.d_head;
     const E = model.w["embed.W_E"].data, WQ = model.w["blocks.0.attn.W_Q"].data, WK = model.w["blocks.0.attn.W_K"].data;
     const bQ = model.w["blocks.0.attn.b_Q"].data, bK = model.w["blocks.0.attn.b_K"].data;
     const q = new Float64Array(V * dh), k = new Float64Array(V * dh);
@@ -31,7 +31,6 @@
       }
       W.softmaxInPlace(map, b * V, V);
     }
-    void H;
     return map;
   }
 
