@@ -43,6 +43,10 @@ public static class CliApp
 
         try
         {
+            // The tool, unlike the library, opts into libtorch's faster matrix kernels on AMD CPUs with AVX-512, before
+            // any command multiplies anything (help needs no libtorch).
+            if (parsed.Action is not System.CommandLine.Help.HelpAction)
+                TorchRuntime.Configure(new TorchRuntimeOptions(MklAvx512OnNonIntel: true));
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e)

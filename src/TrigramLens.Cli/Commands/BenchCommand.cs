@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
-using TrigramLens.Training;
+using TrigramLens.Benchmarks;
 using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli.Commands;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
-using TrigramLens.Analysis;
+using TrigramLens.Benchmarks;
 using TrigramLens.Checkpoints;
 using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;

@@ -1,5 +1,7 @@
+using TorchSharp;
 using TrigramLens.Model;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Analysis;
 
@@ -31,7 +33,8 @@ public static class QkScores
         var scores = FromResidual(model, model.W_E.index_select(0, tokens), layer, head);
         if (!causal) return scores;
         long n = tokens.shape[0];
-        return scores.masked_fill(ones(n, n, ScalarType.Bool).triu(1), double.NegativeInfinity);
+        using var masked = double.NegativeInfinity.ToScalar();   // held until libtorch has read it
+        return scores.masked_fill(ones(n, n, ScalarType.Bool).triu(1), masked);
     }
 
     /// <summary>
@@ -46,8 +49,8 @@ public static class QkScores
     static Tensor FromResidual(HookedTransformer model, Tensor residual, int layer, int head)
     {
         var attn = model.blocks[layer].attn;
-        var q = matmul(residual, attn.W_Q[head]) + attn.b_Q[head];
-        var k = matmul(residual, attn.W_K[head]) + attn.b_K[head];
+        var q = matmul(residual, attn.W_Q[head]).add_(attn.b_Q[head], One);
+        var k = matmul(residual, attn.W_K[head]).add_(attn.b_K[head], One);
         return matmul(q, k.T);
     }
 }

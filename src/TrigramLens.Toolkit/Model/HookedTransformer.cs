@@ -3,6 +3,7 @@ using TorchSharp.Modules;
 using TrigramLens.Hooks;
 using TrigramLens.Runtime;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Model;
 
@@ -74,7 +75,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         tokens = CheckTokens(tokens);
         if (hook_tokens is not null) tokens = hook_tokens.call(tokens);
         // pos_embed returns a view of W_pos: a hook editing it in place must not write into the weight.
-        var residual = hook_embed.call(embed.call(tokens)) + hook_pos_embed.CallShared(pos_embed.call(tokens));
+        var residual = hook_embed.call(embed.call(tokens)).add(hook_pos_embed.CallShared(pos_embed.call(tokens)), One);
         foreach (var block in blocks) residual = block.call(residual);
         if (ln_final is not null) residual = ln_final.call(residual);
         return unembed.call(residual);

@@ -34,7 +34,7 @@ public static class TokenPairAgreement
     {
         using var scope = NewDisposeScope();
         int vocab = model.Cfg.d_vocab;
-        var map = QkScores.TokenPairMap(model, arange(vocab, dtype: ScalarType.Int64), 0, head);   // [query, key]
+        var map = QkScores.TokenPairMap(model, tensor(Enumerable.Range(0, vocab).Select(t => (long)t).ToArray()), 0, head);   // [query, key]
         float[] cells = map.contiguous().data<float>().ToArray();
         double At(int query, int key) => cells[query * vocab + key];
         int Hottest(int query) => Enumerable.Range(0, vocab).MaxBy(k => At(query, k));

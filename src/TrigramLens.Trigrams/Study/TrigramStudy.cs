@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TorchSharp;
 using TrigramLens.Analysis;
 using TrigramLens.Figures;
 using TrigramLens.Hooks;
@@ -8,6 +9,7 @@ using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
 using TrigramLens.Trigrams.Study.Report;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Trigrams.Study;
 
@@ -176,8 +178,10 @@ public sealed class TrigramStudy
         }
 
         // In-data trigrams: the prefix at (row, pos), its completion at pos + 2 predicted from position pos + 1.
-        var inData = positions[positions[.., 1] + 2 < tokens.shape[1]];                    // [n, 2]
-        var (r, q) = (TensorIndex.Tensor(inData[.., 0]), TensorIndex.Tensor(inData[.., 1] + 1));
+        using var lastPrefixStart = (tokens.shape[1] - 3).ToScalar();
+        using var one = 1L.ToScalar();
+        var inData = positions[positions[.., 1].le(lastPrefixStart)];                         // [n, 2]
+        var (r, q) = (TensorIndex.Tensor(inData[.., 0]), TensorIndex.Tensor(inData[.., 1].add(one, One)));
         long total = inData.shape[0], predicted = correct[r, q].sum().item<long>();
         var previous = pattern[r, q, TensorIndex.Tensor(inData[.., 1])].to(ScalarType.Float64).data<double>().ToList();
         return new AttentionResults(rows, new Count(predicted, total), Summarise(previous));
@@ -254,7 +258,7 @@ public sealed class TrigramStudy
     {
         // As the published study: feed 0, 1, …, n_ctx − 2 and look at token-only attention between those tokens.
         int n = Math.Min(_model.Cfg.n_ctx - 1, _model.Cfg.d_vocab);
-        var map = QkScores.TokenPairMap(_model, arange(n, dtype: ScalarType.Int64), 0, Head);
+        var map = QkScores.TokenPairMap(_model, tensor(Enumerable.Range(0, n).Select(t => (long)t).ToArray()), 0, Head);
         var labels = Enumerable.Range(0, n).Select(i => i.ToString()).ToArray();
         var trueCells = trigrams.Trigrams.Where(t => t.A < n && t.B < n).Select(t => (t.B, t.A)).ToList();
         Queue(new HeatmapFigure

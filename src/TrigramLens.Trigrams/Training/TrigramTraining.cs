@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TrigramLens.Checkpoints;
+using TrigramLens.Figures;
 using TrigramLens.Model;
 using TrigramLens.Runtime;
 using TrigramLens.Training;

@@ -1,6 +1,6 @@
 using ScottPlot;
 
-namespace TrigramLens.Training;
+namespace TrigramLens.Figures;
 
 /// <summary>A series of a training curve: its name, and one value per epoch (NaN where it was not measured).</summary>
 public sealed record CurveSeries(string Name, IReadOnlyList<double> Values);
@@ -30,7 +30,7 @@ public static class TrainingCurves
             plot.Axes.SetLimitsY(0, 1.02, plot.Axes.Right);
         }
         plot.ShowLegend(Alignment.MiddleRight);   // falling losses and rising fractions leave the right middle free
-        Figures.Figure.Save(plot, path, width, height);
+        Figure.Save(plot, path, width, height);
 
         void Add(CurveSeries series, IYAxis axis, LinePattern pattern)
         {

@@ -1,4 +1,4 @@
-namespace TrigramLens.Training;
+namespace TrigramLens.Benchmarks;
 
 /// <summary>Throughput of one training step implementation: predicted tokens per second in each measured round.</summary>
 public sealed record ThroughputSample(string Name, IReadOnlyList<double> TargetsPerSecondByRound)

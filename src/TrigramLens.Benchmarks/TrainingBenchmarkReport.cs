@@ -1,4 +1,4 @@
-namespace TrigramLens.Training;
+namespace TrigramLens.Benchmarks;
 
 /// <summary>What <see cref="TrainingBenchmark.Run"/> measured.</summary>
 /// <param name="Shards">the library step's data-parallel shards (single-threaded each)</param>

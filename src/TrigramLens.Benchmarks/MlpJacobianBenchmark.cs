@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using TrigramLens.Analysis;
 using TrigramLens.Model;
 using static TorchSharp.torch;
 
-namespace TrigramLens.Analysis;
+namespace TrigramLens.Benchmarks;
 
 /// <summary>Timings of the two ways to get MLP Jacobians, on the same rows, in the same process.</summary>
 /// <param name="Jacobians">(row, position) Jacobians each way computed per repetition</param>

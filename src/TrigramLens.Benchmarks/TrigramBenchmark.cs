@@ -2,8 +2,9 @@ using TrigramLens.Model;
 using TrigramLens.Runtime;
 using TrigramLens.Training;
 using TrigramLens.Trigrams.Data;
+using TrigramLens.Trigrams.Training;
 
-namespace TrigramLens.Trigrams.Training;
+namespace TrigramLens.Benchmarks;
 
 /// <summary>What the trigram benchmark runs on.</summary>
 /// <param name="BatchSize">null: the <c>fast</c> recipe's</param>

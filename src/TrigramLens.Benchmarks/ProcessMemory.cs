@@ -1,4 +1,4 @@
-namespace TrigramLens.Runtime;
+namespace TrigramLens.Benchmarks;
 
 /// <summary>The process's resident memory, native allocations (libtorch's) included.</summary>
 public static class ProcessMemory

@@ -1,7 +1,7 @@
 using TrigramLens.Figures;
 using TrigramLens.Testing;
 
-namespace TrigramLens.Tests.Figures;
+namespace TrigramLens.Figures.Tests;
 
 public sealed class FigureTests() : TempDirectoryTests("trigramlens-fig-")
 {

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using TrigramLens.Model;
+using TrigramLens.Training;
 using TrigramLens.Runtime;
 using static TorchSharp.torch;
 
-namespace TrigramLens.Training;
+namespace TrigramLens.Benchmarks;
 
 /// <summary>
 /// Measures the library's training step (<see cref="Trainer.Step"/>: hooked model on its fast path, AdamW) against
@@ -67,6 +68,6 @@ public static class TrainingBenchmark
         return new TrainingBenchmarkReport(batchSize, shards, referenceThreads,
             new ThroughputSample("library", library), new ThroughputSample("reference", naive),
             library.Zip(naive, (l, n) => l / n).ToList(), longRunSteps, longRun, before, after,
-            MklCpuDispatch.Status ?? "not known (libtorch loaded without TorchRuntime)");
+            TorchRuntime.MatrixKernels);
     }
 }
