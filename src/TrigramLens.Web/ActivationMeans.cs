@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using TrigramLens.Model;
+using TorchSharp;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Web;
 
@@ -36,14 +38,15 @@ public static class ActivationMeans
                     {
                         var x = cache[name];
                         var s = x[.., ..^1].to(ScalarType.Float64).sum([0, 1]);                       // [d...]
-                        sums[name] = sums.TryGetValue(name, out var previous) ? (previous + s).DetachFromDisposeScope() : s.DetachFromDisposeScope();
+                        sums[name] = sums.TryGetValue(name, out var previous) ? previous.add(s, One).DetachFromDisposeScope() : s.DetachFromDisposeScope();
                         if (!ReferenceEquals(previous, null)) previous.Dispose();
                     }
                 count += batch.shape[0] * (tokens.shape[1] - 1);
             }
+        using var positions = count.ToScalar();
         return sums.ToDictionary(kv => kv.Key, kv =>
         {
-            var mean = (kv.Value / count).to(ScalarType.Float32);
+            var mean = kv.Value.div(positions).to(ScalarType.Float32);
             kv.Value.Dispose();
             return mean;
         });

@@ -20,8 +20,10 @@ public static class TranscoderFeatureStats
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var model = inputs.Model;
-        using var one = 1.ToScalar();                                            // kept alive while libtorch reads it
         int v = inputs.Trigrams.DVocab, n = transcoder.DSae, seq = inputs.SeqLen;
+        // Every scalar handed to libtorch is held here until the end (see HeldScalars).
+        using Scalar one = 1.ToScalar(), zero = 0.ToScalar(), vocab = v.ToScalar(), bins = HistogramBins.ToScalar(),
+            lastBin = (HistogramBins - 1).ToScalar(), tiny = double.Epsilon.ToScalar();
         using var tokens = inputs.TokensTensor();
         var mass = zeros(v * v, n, dtype: ScalarType.Float64);                 // [prefix, feature]
         var activePositions = zeros(v * v, n, dtype: ScalarType.Int64);
@@ -37,13 +39,13 @@ public static class TranscoderFeatureStats
             {
                 var x = cache[transcoder.HookIn];                                   // [b, pos, d_in]
                 var f = transcoder.Encode(x.reshape(-1, transcoder.DIn)).view(batch.shape[0], seq, n).to(ScalarType.Float64);
-                total += f.sum([0, 1]);
-                active += f.gt(0).sum([0, 1]);
+                total.add_(f.sum([0, 1]), one);
+                active.add_(f.gt(zero).sum([0, 1]), one);
                 max = maximum(max, f.amax([0, 1]));
-                var keys = (batch[.., ..^1] * v + batch[.., 1..]).reshape(-1);     // [b * (pos − 1)]
+                var keys = batch[.., ..^1].mul(vocab).add_(batch[.., 1..], one).reshape(-1);   // [b * (pos − 1)], a * d_vocab + b
                 var later = f[.., 1..].reshape(-1, n);
                 mass.index_add_(0, keys, later, one);
-                activePositions.index_add_(0, keys, later.gt(0).to(ScalarType.Int64), one);
+                activePositions.index_add_(0, keys, later.gt(zero).to(ScalarType.Int64), one);
                 inputsByChunk.Add(x.reshape(-1, transcoder.DIn).clone());
             }
         }
@@ -51,15 +53,16 @@ public static class TranscoderFeatureStats
         double[] totals = total.data<double>().ToArray(), maxima = max.data<double>().ToArray();
         long[] counts = active.data<long>().ToArray();
 
-        // Histograms: nonzero activations in HistogramBins equal bins over (0, max], bin (i/B, (i+1)/B] of the max.
+        // Histograms: nonzero activations in HistogramBins equal bins over [0, max]: bin i holds [i/B, (i+1)/B) of the
+        // max, the last also the max itself.
         var histogram = zeros(n * HistogramBins, dtype: ScalarType.Int64);
-        var safeMax = max.clamp_min(double.Epsilon);
-        var offsets = arange(n, dtype: ScalarType.Int64) * HistogramBins;           // [d_sae]
+        var safeMax = max.clamp_min(tiny);
+        var offsets = tensor(Enumerable.Range(0, n).Select(j => (long)j * HistogramBins).ToArray());   // [d_sae]
         foreach (var x in inputsByChunk)
         {
             var f = transcoder.Encode(x).to(ScalarType.Float64);                    // [n_pos, d_sae]
-            var bins = (f / safeMax * HistogramBins).ceil().to(ScalarType.Int64).clamp(1, HistogramBins) - 1;
-            var slots = (bins + offsets).masked_select(f.gt(0));
+            var bin = f.div(safeMax).mul_(bins).floor_().clamp_(zero, lastBin).to(ScalarType.Int64);
+            var slots = bin.add_(offsets, one).masked_select(f.gt(zero));
             histogram.index_add_(0, slots, ones_like(slots), one);
         }
         long[] histogramData = histogram.data<long>().ToArray();

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using TrigramLens.Web;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Trigrams.Study.Report;
 
@@ -65,7 +66,7 @@ public sealed record TranscoderReport
     /// <returns>feature activations [n, d_sae]</returns>
     public Tensor Encode(Tensor x)
     {
-        var pre = matmul(x, W_enc) + b_enc;
+        var pre = matmul(x, W_enc).add_(b_enc, One);
         switch (Architecture)
         {
             case "jumprelu_transcoder":
@@ -86,8 +87,8 @@ public sealed record TranscoderReport
     /// <returns>[n, d_out]</returns>
     public Tensor Decode(Tensor features, Tensor x)
     {
-        var y = matmul(features, W_dec) + b_dec;
-        return W_skip is null ? y : y + matmul(x, W_skip.t());
+        var y = matmul(features, W_dec).add_(b_dec, One);
+        return W_skip is null ? y : y.add_(matmul(x, W_skip.t()), One);
     }
 
     /// <summary>The <c>transcoder</c> object of the page's data (contract in docs/report.md).</summary>
@@ -123,7 +124,7 @@ public sealed record PrefixShare(int A, int B, double Share, long Positions, int
 
 /// <summary>One feature's statistics over the analysis set.</summary>
 /// <param name="Density">fraction of positions where it is active (&gt; 0)</param>
-/// <param name="Histogram">counts of its nonzero activations in equal bins over (0, <paramref name="MaxActivation"/>]</param>
+/// <param name="Histogram">counts of its nonzero activations in equal bins over [0, <paramref name="MaxActivation"/>]</param>
 /// <param name="DedicatedTrigram">[a, b, c] when at least half its mass lies on that trigram's prefix; else null</param>
 public sealed record TranscoderFeature(int Index, double Density, double MeanActivation, double MaxActivation,
     IReadOnlyList<long> Histogram, IReadOnlyList<PrefixShare> TopPrefixes, int[]? DedicatedTrigram)
