@@ -4,6 +4,7 @@ using TrigramLens.Analysis;
 using TrigramLens.Hooks;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
+using TrigramLens.Trigrams.Study.Report;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -72,6 +73,9 @@ public sealed class StudyPageTests(Chromium chromium, ArenaStudy study, ITestOut
         }
         Assert.Equal((99 * 97 % 2500) + 20, await page.EvaluateAsync<int>("() => trigramlens.rows.row"));
         long bytes = new FileInfo(study.ReportPath).Length;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string again = StudyReport.Render(study.Results, StudyReportInputs.From(study.Model, study.Analysis));
+        output.WriteLine($"writing the page again (means over the analysis set, weights, tokens, HTML): {clock.Elapsed.TotalSeconds:F2} s, {again.Length:N0} chars");
         output.WriteLine($"report.html: {bytes:N0} bytes ({bytes / 1024.0:F0} KiB) with {study.Results.AnalysisDataset.Size:N0} rows; study {study.StudySeconds:F1} s");
         output.WriteLine($"open (navigation start to ready), 5 loads: median {Median(opens):F0} ms [{string.Join(", ", opens.Select(x => x.ToString("F0", C)))}]");
         output.WriteLine($"of which the page's scripts (data decoding, model, first row, live model, pair map): median {Median(builds):F0} ms");
