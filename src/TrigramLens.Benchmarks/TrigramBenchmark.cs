@@ -27,7 +27,7 @@ public static class TrigramBenchmark
     public static TrainingBenchmarkReport Run(TrigramBenchmarkOptions options, IProgress<string>? progress = null) =>
         TorchThread.Run(TrainingThreads.Settings(options.FlushDenormals), () =>
         {
-            var data = TrigramDataConfig.Arena with { Seed = options.Seed };
+            var data = TrigramDataConfig.For(options.Seed);
             using var dataset = TrigramDataset.Generate(data, options.Sequences);
             using var model = new HookedTransformer(TrigramModelConfig.For(data, options.Seed));
             int threads = TrainingThreads.Count(options.Threads);

@@ -3,8 +3,9 @@ using ScottPlot;
 namespace TrigramLens.Figures;
 
 /// <summary>
-/// A heat map of a matrix, row 0 at the top (as attention patterns and matrices are read), with an optional colour
-/// bar, per-cell tick labels, translucent row bands, ✓ marks beside chosen rows and circles on chosen cells.
+/// A heat map of a matrix, row 0 at the top (as attention patterns and matrices are read), with a colour bar, per-cell
+/// tick labels, outlined row bands, ✓ marks beside chosen rows and circles on chosen cells; each kind of mark is
+/// explained in a legend below the plot when it has a label. Marks never cover a cell's colour.
 /// </summary>
 public sealed class HeatmapFigure : IFigure
 {
@@ -26,11 +27,17 @@ public sealed class HeatmapFigure : IFigure
     public IReadOnlyList<(double Col, string Label)>? XTicks { get; init; }
     /// <summary>Labels at chosen rows only; overrides <see cref="YTickLabels"/>.</summary>
     public IReadOnlyList<(double Row, string Label)>? YTicks { get; init; }
-    /// <summary>Inclusive row ranges to shade across the whole width.</summary>
+    /// <summary>Inclusive row ranges to outline across the whole width.</summary>
     public IReadOnlyList<(int FirstRow, int LastRow)> RowBands { get; init; } = [];
+    /// <summary>What the outlined rows are, for the legend.</summary>
+    public string RowBandLabel { get; init; } = "";
     /// <summary>Rows that get a ✓ in a column right of the matrix.</summary>
     public IReadOnlyList<int> CheckedRows { get; init; } = [];
+    /// <summary>What a ✓ means, for the legend.</summary>
+    public string CheckLabel { get; init; } = "";
     public IReadOnlyList<(int Row, int Col)> CircledCells { get; init; } = [];
+    /// <summary>What a circle marks, for the legend.</summary>
+    public string CircleLabel { get; init; } = "";
     /// <summary>Draw grid lines every this many cells (for tiled matrices); 0 for none.</summary>
     public int TileSize { get; init; }
 
@@ -49,21 +56,28 @@ public sealed class HeatmapFigure : IFigure
         heatmap.ManualRange = new ScottPlot.Range(min, max == min ? min + 1 : max);
         var colorBar = plot.Add.ColorBar(heatmap);
         colorBar.Label = ColorBarLabel;
+        // The colour bar's width is estimated before its ticks are known; room for the widest tick keeps its label clear.
+        colorBar.MinimumSize = 100;
+        bool legend = false;
 
-        foreach (var (first, last) in RowBands)
+        for (int i = 0; i < RowBands.Count; i++)
         {
+            var (first, last) = RowBands[i];
             var band = plot.Add.Rectangle(-0.5, Cols - 0.5, Y(last) - 0.5, Y(first) + 0.5);
-            band.FillColor = Colors.Orange.WithAlpha(0.28);
-            band.LineWidth = 0;
+            band.FillColor = Colors.Transparent;
+            band.LineColor = Colors.OrangeRed;
+            band.LineWidth = 1.5f;
+            if (i == 0 && RowBandLabel != "") (band.LegendText, legend) = (RowBandLabel, true);
         }
-        foreach (int row in CheckedRows)
+        for (int i = 0; i < CheckedRows.Count; i++)
         {
             // Drawn as two strokes, not a glyph: the ✓ character is missing from many fonts.
-            double x = Cols + 0.15, y = Y(row);
+            double x = Cols + 0.15, y = Y(CheckedRows[i]);
             var tick = plot.Add.Scatter(new[] { x, x + 0.25, x + 0.7 }, new[] { y, y - 0.3, y + 0.35 });
             tick.MarkerSize = 0;
             tick.LineWidth = 2;
             tick.Color = Colors.ForestGreen;
+            if (i == 0 && CheckLabel != "") (tick.LegendText, legend) = ($"green tick at right: {CheckLabel}", true);
         }
         if (CircledCells.Count > 0)
         {
@@ -72,7 +86,9 @@ public sealed class HeatmapFigure : IFigure
             markers.MarkerSize = Math.Clamp(500f / Math.Max(Rows, 1), 4, 14);
             markers.MarkerLineWidth = 1.5f;
             markers.Color = Colors.Red;
+            if (CircleLabel != "") (markers.LegendText, legend) = (CircleLabel, true);
         }
+        if (legend) plot.ShowLegend(Edge.Bottom);
         if (TileSize > 0)
         {
             for (int c = TileSize; c < Cols; c += TileSize) plot.Add.VerticalLine(c - 0.5, 1, Colors.White);

@@ -27,10 +27,10 @@ static class BenchStudyCommand
         {
             using var transformer = r.GetValue(model) is { } path
                 ? ModelCheckpoint.Load(path.FullName)
-                : new HookedTransformer(TrigramModelConfig.For(TrigramDataConfig.Arena, seed: 40));
+                : new HookedTransformer(TrigramModelConfig.For(TrigramDataConfig.For(40), seed: 40));
             bool asJson = r.GetValue(json);
 
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { DVocab = transformer.Cfg.d_vocab, SeqLen = transformer.Cfg.n_ctx }, r.GetValue(rows));
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(40, transformer.Cfg), r.GetValue(rows));
             const int repetitions = 3;
             var jacobians = MlpJacobianBenchmark.Run(transformer, dataset.Tokens, repetitions: repetitions);
 

@@ -17,7 +17,7 @@ static class DatasetCommand
         command.SetAction(r =>
         {
             string path = r.GetValue(output)!.FullName;
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { Seed = r.GetValue(seed) }, r.GetValue(size));
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed)), r.GetValue(size));
             string trigramsPath = TrigramDatasetFile.Save(dataset, path);
             long occurrences = dataset.TrigramPositions().shape[0];
             if (r.GetValue(json))

@@ -21,7 +21,7 @@ static class EvalCommand
         {
             string path = r.GetValue(model)!.FullName;
             using var transformer = ModelCheckpoint.Load(path, new CheckpointLoadOptions(ActFn: r.GetValue(actFn)));
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { Seed = r.GetValue(seed), DVocab = transformer.Cfg.d_vocab, SeqLen = transformer.Cfg.n_ctx }, r.GetValue(size));
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed), transformer.Cfg), r.GetValue(size));
             var metrics = TrigramModelMetrics.Evaluate(transformer, dataset);
             if (r.GetValue(json)) JsonOutput.Write(new { model = path, seed = r.GetValue(seed), dataset_size = r.GetValue(size), metrics = MetricsJson.From(metrics) });
             else Render(path, metrics);

@@ -70,27 +70,17 @@ static class StudyCommand
     {
         if (path is not null) return (ModelCheckpoint.Load(path.FullName, new CheckpointLoadOptions(ActFn: actFn)), path.FullName, null);
 
-        // No checkpoint: train the default model into the study folder. A finished model there is reused, and an
-        // interrupted training resumes, so running the study again never repeats work.
-        string modelPath = Path.Combine(options.OutputDirectory, epochs is int n ? $"model-seed{options.Seed}-epochs{n}.safetensors" : $"model-seed{options.Seed}.safetensors");
-        AnsiConsole.MarkupLine($"No --model given: training the default ({TrigramRecipe.Fast.Name}) model, seed {options.Seed} → {Markup.Escape(modelPath)}");
-        var training = new TrigramTrainingOptions
-        {
-            Recipe = TrigramRecipe.Fast, Seed = options.Seed, Epochs = epochs, OutputPath = modelPath, Resume = true,
-            RestartDifferentRun = true,   // e.g. left by a version whose fast recipe differed
-        };
+        string modelPath = DefaultStudyModel.PathFor(options.OutputDirectory, options.Seed, epochs);
         using var stop = new StopOnCtrlC();
-        var result = TrainingProgressView.Run(progress => TrigramTraining.Train(training, progress, stop.Token));
-        if (!result.Completed)
+        var model = DefaultStudyModel.LoadOrTrain(options.OutputDirectory, options.Seed, epochs, training =>
         {
-            result.Model.Dispose();
-            throw new OperationCanceledException("training stopped; run the study again to continue it");
-        }
-        var final = result.Final!;
-        string? curves = result.Outputs is { } o && File.Exists(o.Curves) ? Path.GetFileName(o.Curves) : null;
-        var summary = new TrainingSummary(result.Recipe.Name, result.Seed, result.Recipe.Epochs, final.ElapsedSeconds,
-            final.TrigramCorrect, final.TrigramTotal, final.ValidationLoss, curves);
-        return (result.Model, $"trained ({result.Recipe.Name} recipe, seed {result.Seed}): {modelPath}", summary);
+            AnsiConsole.MarkupLine($"No --model given: training the default ({training.EffectiveRecipe.Name}) model, seed {training.Seed} → {Markup.Escape(modelPath)}");
+            return TrainingProgressView.Run(progress => TrigramTraining.Train(training, progress, stop.Token));
+        });
+        if (model.Reused)
+            AnsiConsole.MarkupLine($"No --model given: reusing the default model trained earlier, {Markup.Escape(modelPath)} " +
+                                   $"({model.Training.TrigramCorrect}/{model.Training.TrigramTotal} trigrams)");
+        return (model.Model, model.Source, model.Training);
     }
 
     internal static int[]? ParsePrefix(string text)

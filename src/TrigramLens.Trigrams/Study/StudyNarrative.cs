@@ -58,10 +58,11 @@ public static class StudyNarrative
         var without = d.Where(x => x.TrigramCompletion is null).ToList();
         int lastToken = without.Count(x => x.TopCompletesLastToken);
         double peak = without.Count == 0 ? 0 : without.Max(x => x.Top[0].Probability);
-        string first = $"Of the {d.Count} plotted prefixes, {withCompletion.Count} end in a trigram prefix; after {ranked} of those {withCompletion.Count} the completion ranks first, " +
-                       $"and after {confident} it gets more than half the probability.";
+        string first = withCompletion.Count == 0 ? "None of the plotted prefixes ends in a trigram's (a, b)."
+            : $"{withCompletion.Count} of the {d.Count} plotted prefixes end in a trigram's (a, b): after {ranked} of them the completion is the top prediction, " +
+              $"and after {confident} it gets more than half the probability.";
         if (without.Count == 0) return first;
-        return first + $" Of the other {without.Count}, {lastToken} still rank first a completion of some trigram ending in their last token " +
+        return first + $" Of the {without.Count} that do not, {lastToken} still put first a token that completes some trigram whose second token is their last " +
                $"(highest probability {F(peak)}): " +
                (lastToken * 2 > without.Count
                    ? (peak < 3.0 / dVocab ? "the model falls back on the last token alone, but only weakly (uniform is " + F(1.0 / dVocab) + ")." : "the model falls back on the last token alone.")
@@ -80,7 +81,8 @@ public static class StudyNarrative
     {
         double share = full.Correct == 0 ? 0 : (double)d.ResidMidWithMeanAblatedMlp.Correct / full.Correct;
         return $"Unembedding resid_mid directly completes {d.ResidMid.Correct} of {d.ResidMid.Total} trigrams; with the MLP replaced by its mean output, " +
-               $"{d.ResidMidWithMeanAblatedMlp.Correct} of {d.ResidMidWithMeanAblatedMlp.Total}, which is {Pct(share)} of the {full.Correct} the full model completes. " +
+               $"{d.ResidMidWithMeanAblatedMlp.Correct} of {d.ResidMidWithMeanAblatedMlp.Total} ({Pct(d.ResidMidWithMeanAblatedMlp.Fraction)}), " +
+               $"which is {Pct(share)} of the {full.Correct} the full model completes. " +
                (share < 0.5 ? "The attention path alone carries a minority of the answers: the MLP's input-dependent computation does most of the work."
                             : "The attention path alone carries most of the answers; the MLP refines them.");
     }

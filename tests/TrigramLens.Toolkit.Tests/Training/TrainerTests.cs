@@ -154,4 +154,30 @@ public sealed class TrainerTests() : TempDirectoryTests("trigramlens-trainer-")
             Assert.True(m.ExpAvgSq.abs().sum().item<float>() > 0, $"{name}: moments were never updated");
         }
     }
+
+    // A second guard of the saved generator state: wherever a run stops within an epoch, it saves the state from before
+    // that epoch's permutation was drawn, so drawing again from it gives the order this epoch used.
+    [Fact]
+    public void The_saved_generator_state_is_the_one_the_current_epochs_order_was_drawn_from()
+    {
+        var cfg = Small();
+        var tokens = Tokens(cfg, 64);
+        using var model = new HookedTransformer(cfg);
+        using var trainer = new Trainer(model, tokens, Options(epochs: 3));
+        trainer.RunEpoch();
+        using var atStart = trainer.CaptureState();                          // epoch 1, before its permutation is drawn
+        var firstBatches = new List<double>();
+        using var stop = new CancellationTokenSource();
+        trainer.RunEpoch(s => { firstBatches.Add(s.Loss); if (firstBatches.Count == 2) stop.Cancel(); }, stop.Token);
+        using var midEpoch = trainer.CaptureState();                         // epoch 1, after two of its steps
+        Assert.Equal(atStart.EpochStartGeneratorState, midEpoch.EpochStartGeneratorState);
+
+        using var replay = new Generator(0);
+        using (var state = tensor(midEpoch.EpochStartGeneratorState, ScalarType.Byte)) replay.set_state(state);
+        using var expectedOrder = randperm(64, generator: replay);
+        using var shuffle = new Generator(Options().ShuffleSeed);
+        randperm(64, generator: shuffle).Dispose();                         // epoch 0's order
+        using var epochOneOrder = randperm(64, generator: shuffle);
+        Assert.True(expectedOrder.Equals(epochOneOrder));
+    }
 }
