@@ -39,6 +39,8 @@ public static class TrainingCurves
             line.LegendText = series.Name;
             line.LinePattern = pattern;
             line.LineWidth = 2;
+            // A line needs two points: with few epochs each one is a marker too (one epoch would draw nothing).
+            line.MarkerSize = series.Values.Count <= 30 ? 7 : 0;
             line.Axes.YAxis = axis;
         }
     }

@@ -55,7 +55,11 @@ foreach (var (name, cfg) in new[]
 
 var after = ProcessState.Read();
 if (before != after) problems.Add($"process state changed: before {before}, after {after}");
-Console.Out.WriteLine(JsonSerializer.Serialize(new { before = before.ToString(), after = after.ToString(), problems }));
+Console.Out.WriteLine(JsonSerializer.Serialize(new
+{
+    before = before.ToString(), after = after.ToString(), problems,
+    vector256 = System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated,
+}));
 return problems.Count == 0 ? 0 : 1;
 
 /// <summary>What a host would notice: its console writers, libtorch's thread count, denormal handling (on this thread

@@ -28,4 +28,27 @@ public sealed class FigureTests() : TempDirectoryTests("trigramlens-fig-")
         var figure = new HeatmapFigure { Values = new double[2, 3], XTickLabels = ["a", "b"] };
         Assert.Throws<ArgumentException>(() => figure.Build());
     }
+
+    // One epoch is one point per series: drawn as markers (a line through one point draws nothing).
+    [Fact]
+    public void Curves_of_a_single_epoch_show_their_points()
+    {
+        string path = Path.Combine(Dir, "curves.png");
+        TrainingCurves.SavePng(path, "one epoch", [new CurveSeries("train loss", [4.2])], "loss",
+            [new CurveSeries("trigram accuracy", [0.4])], "fraction", 600, 400);
+        using var image = SkiaSharp.SKBitmap.Decode(path);
+        int blue = 0, orange = 0;
+        for (int y = 0; y < image.Height; y++)
+            for (int x = 0; x < image.Width; x++)
+            {
+                var c = image.GetPixel(x, y);
+                if (Near(c, 70, 130, 180)) blue++;            // SteelBlue: the first series
+                if (Near(c, 255, 140, 0)) orange++;           // DarkOrange: the second
+            }
+        // The legend's sample line alone is about 20 pixels of each colour; a point adds about 50.
+        Assert.True(blue > 45, $"{blue} pixels of the loss series");
+        Assert.True(orange > 45, $"{orange} pixels of the accuracy series");
+    }
+
+    static bool Near(SkiaSharp.SKColor c, int r, int g, int b) => Math.Abs(c.Red - r) < 12 && Math.Abs(c.Green - g) < 12 && Math.Abs(c.Blue - b) < 12;
 }

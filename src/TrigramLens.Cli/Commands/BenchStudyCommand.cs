@@ -20,7 +20,7 @@ static class BenchStudyCommand
     {
         var model = CommonOptions.Model(required: false);
         model.Description += "; without one, an untrained model of the challenge's shape (timings do not depend on the weights)";
-        var rows = CommonOptions.Positive("--rows", "Analysis rows whose Jacobians both ways compute (50 positions each)", 100, 2500);
+        var rows = CommonOptions.Integer("--rows", "Analysis rows whose Jacobians both ways compute (50 positions each)", 100, max: 2500);
         var json = CommonOptions.Json();
         var command = new Command("study", "Speed of the study: closed-form vs autograd MLP Jacobians, and the whole study's wall time") { model, rows, json };
         command.SetAction(r =>

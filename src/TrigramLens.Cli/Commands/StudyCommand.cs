@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Spectre.Console;
 using TrigramLens.Checkpoints;
 using TrigramLens.Model;
+using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
 using TrigramLens.Trigrams.Training;
 
@@ -15,17 +16,14 @@ static class StudyCommand
     {
         var model = CommonOptions.Model(required: false);
         model.Description += "; without one, the default model is trained first (into the output folder, reused next time)";
-        var output = new Option<DirectoryInfo>("--out")
-        {
-            Description = "Directory for the figures, results.json and report.html",
-            DefaultValueFactory = _ => new DirectoryInfo("trigramlens-study"),
-        };
+        var output = CommonOptions.OutputFolder("Folder for the figures, results.json and report.html", "trigramlens-study");
         var seed = CommonOptions.Seed();
         var actFn = CommonOptions.ActFn();
-        var trainEpochs = CommonOptions.OptionalPositive("--train-epochs",
+        var trainEpochs = CommonOptions.OptionalInteger("--train-epochs",
             "Without --model: train the default model for this many epochs instead of the recipe's (a quicker, weaker model)");
-        var rows = CommonOptions.Positive("--rows", "The first N analysis rows get attention and token-QK figures", 3);
-        var row = new Option<int[]>("--row") { Description = "A further analysis row to draw, e.g. --row 1234 (repeatable)" };
+        int analysisRows = new StudyOptions().AnalysisSize;
+        var rows = CommonOptions.Integer("--rows", "The first N analysis rows get attention and token-QK figures", 3, max: analysisRows);
+        var row = CommonOptions.Integers("--row", "A further analysis row to draw, e.g. --row 1234 (repeatable)", 0, analysisRows - 1);
         var prefixes = new Option<string[]>("--prefix")
         {
             Description = "Extra prefix whose next-token distribution is plotted, e.g. --prefix 3,14,15 (repeatable)",
@@ -52,7 +50,7 @@ static class StudyCommand
                 ExtraPrefixes = (r.GetValue(prefixes) ?? []).Select(p => ParsePrefix(p)!).ToList(),
             };
             var clock = Stopwatch.StartNew();
-            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), r.GetValue(actFn), r.GetValue(trainEpochs), options);
+            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), r.GetValue(actFn) ?? ActivationFunction.Relu, r.GetValue(trainEpochs), options);
             options = options with { Training = training };
             using (transformer)
             {
@@ -66,10 +64,45 @@ static class StudyCommand
         return command;
     }
 
+    /// <summary>What the study needs of a model's shape and vocabulary, checked before any training or analysis.</summary>
+    static void CheckFits(HookedTransformerConfig cfg, StudyOptions options, string source)
+    {
+        try
+        {
+            TrigramStudy.EnsureSupported(cfg);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}");
+        }
+        try
+        {
+            options.ResolvePrefixes(cfg);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--{e.Message}");
+        }
+    }
+
     static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, ActivationFunction actFn, int? epochs, StudyOptions options)
     {
-        if (path is not null) return (ModelCheckpoint.Load(path.FullName, new CheckpointLoadOptions(ActFn: actFn)), path.FullName, null);
+        if (path is not null)
+        {
+            var loaded = ModelCheckpoint.Load(path.FullName, new CheckpointLoadOptions(ActFn: actFn));
+            try
+            {
+                CheckFits(loaded.Cfg, options, $"'{path.FullName}'");
+            }
+            catch
+            {
+                loaded.Dispose();
+                throw;
+            }
+            return (loaded, path.FullName, null);
+        }
 
+        CheckFits(TrigramModelConfig.For(TrigramDataConfig.For(options.Seed), options.Seed), options, "the default model");
         string modelPath = DefaultStudyModel.PathFor(options.OutputDirectory, options.Seed, epochs);
         using var stop = new StopOnCtrlC();
         var model = DefaultStudyModel.LoadOrTrain(options.OutputDirectory, options.Seed, epochs, training =>
