@@ -97,7 +97,7 @@ public sealed class HookedTransformerScriptTests(Chromium chromium, ITestOutputH
     [ArenaBrowserFact]
     public async Task Page_logits_equal_the_CSharp_model_on_ARENAs_checkpoint()
     {
-        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint());
+        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint(), TrigramLens.Trigrams.Training.TrigramModelConfig.CheckpointOptions);
         await AssertForwardMatches(model, 40);
     }
 

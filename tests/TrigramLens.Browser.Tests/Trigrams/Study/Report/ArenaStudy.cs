@@ -23,7 +23,7 @@ public sealed class ArenaStudy : IDisposable
     static State Create()
     {
         string dir = System.IO.Directory.CreateTempSubdirectory("trigramlens-report-").FullName;
-        var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint());
+        var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint(), TrigramLens.Trigrams.Training.TrigramModelConfig.CheckpointOptions);
         var clock = Stopwatch.StartNew();
         var results = TrigramStudy.Run(model, "arena", new StudyOptions { OutputDirectory = dir, Rows = 1 });
         double seconds = clock.Elapsed.TotalSeconds;
