@@ -79,8 +79,8 @@ public sealed class HookedTransformerScriptTests(Chromium chromium, ITestOutputH
     static void Perturb(HookedTransformer model)
     {
         using var _ = no_grad();
-        using Scalar scale = 0.3;
-        foreach (var p in model.parameters()) p.add_(randn_like(p).mul_(scale));
+        using var scale = 0.3.ToScalar();
+        foreach (var p in model.parameters()) p.add_(randn_like(p).mul_(scale), TrigramLens.Runtime.HeldScalars.One);
     }
 
     [BrowserFact]

@@ -18,7 +18,7 @@ public class LayerNormRefusalTests
     {
         "Positional" => QkScores.Positional(model, 0, 1),
         "TokenOnly" => QkScores.TokenOnly(model, tensor(Tokens), 0, 1, causal: true),
-        "TokenPairMap" => QkScores.TokenPairMap(model, arange(11, dtype: ScalarType.Int64), 1, 2),
+        "TokenPairMap" => QkScores.TokenPairMap(model, Held.Range(11), 1, 2),
         "ClosedForm" => MlpJacobian.ClosedForm(model, 0, randn(2, 3, model.Cfg.d_model)),
         "Slopes" => MlpJacobian.Slopes(model, 0, randn(2, 3, model.Cfg.d_model)),
         "RankOneMaps" => MlpJacobian.RankOneMaps(model, 1),
@@ -61,7 +61,7 @@ public class LayerNormRefusalTests
             {
                 var step = zeros(12, dtype: ScalarType.Float64);
                 step[i] = h;
-                var column = (Mlp(mid + step) - Mlp(mid - step)) / (2 * h);          // d mlp_out / d x_i
+                var column = Held.Div(Mlp(Held.Add(mid, step)) - Mlp(mid - step), 2 * h);          // d mlp_out / d x_i
                 Assert.True(column.allclose(jacobian[0, 2, .., i].to(ScalarType.Float64), atol: 2e-3), $"column {i}");
             }
         }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TrigramLens.Model;
 using TrigramLens.Testing;
 using TrigramLens.Trigrams.Data;
@@ -14,7 +15,7 @@ public sealed class TranscoderFeatureStatsTests
     static TranscoderReport Synthetic(string architecture)
     {
         using var generator = new TorchSharp.torch.Generator(11);
-        using TorchSharp.Scalar scale = 0.5, bias = -0.2f, threshold = 0.3f;
+        using TorchSharp.Scalar scale = 0.5.ToScalar(), bias = (-0.2f).ToScalar(), threshold = 0.3f.ToScalar();
         return new TranscoderReport
         {
             Architecture = architecture,

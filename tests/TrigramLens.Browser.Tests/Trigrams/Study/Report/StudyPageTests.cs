@@ -6,6 +6,7 @@ using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
 using TrigramLens.Trigrams.Study.Report;
 using Xunit.Abstractions;
+using TrigramLens.Testing;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Browser.Tests.Trigrams.Study.Report;
@@ -112,7 +113,7 @@ public sealed class StudyPageTests(Chromium chromium, ArenaStudy study, ITestOut
     double[] TokenPairMap()
     {
         using var scope = NewDisposeScope();
-        return QkScores.TokenPairMap(study.Model, arange(75, dtype: ScalarType.Int64), 0, 0).to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        return QkScores.TokenPairMap(study.Model, Held.Range(75), 0, 0).to(ScalarType.Float64).contiguous().data<double>().ToArray();
     }
 
     [ArenaBrowserFact]

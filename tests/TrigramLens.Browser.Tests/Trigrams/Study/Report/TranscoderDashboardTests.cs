@@ -27,7 +27,8 @@ public sealed class TranscoderDashboardTests(Chromium chromium, TinyStudy study,
     {
         using var generator = new TorchSharp.torch.Generator((ulong)seed);
         // Explicit scalars, alive until libtorch has read them.
-        using Scalar half = 0.5, fifth = 0.2, tenth = 0.1, hundredth = 0.01, bias = -0.3f, threshold = 0.2f;
+        using Scalar half = 0.5.ToScalar(), fifth = 0.2.ToScalar(), tenth = 0.1.ToScalar(), hundredth = 0.01.ToScalar(),
+            bias = (-0.3f).ToScalar(), threshold = 0.2f.ToScalar();
         Tensor Draw(Scalar scale, params long[] shape) => randn(shape, generator: generator).mul_(scale);
         return new TranscoderReport
         {
