@@ -6,8 +6,6 @@ namespace TrigramLens.Cli;
 /// </summary>
 sealed class StopOnCtrlC : IDisposable
 {
-    public const int ExitStopped = 130;   // the shell's convention for "ended by Ctrl-C"
-
     readonly CancellationTokenSource _stop = new();
 
     public StopOnCtrlC() => Console.CancelKeyPress += OnCancel;

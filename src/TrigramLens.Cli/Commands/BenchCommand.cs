@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
-using TrigramLens.Training;
+using TrigramLens.Benchmarks;
 using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli.Commands;
@@ -10,18 +10,10 @@ static class BenchCommand
 {
     public static Command Build()
     {
-        var batch = CommonOptions.Positive("--batch", "Batch size (default: the fast recipe's)", TrigramRecipe.Fast.BatchSize);
-        var rounds = CommonOptions.Positive("--rounds", "Alternating rounds of library and reference steps", 5);
-        var steps = CommonOptions.Positive("--steps", "Steps per round and implementation", 40);
-        var longSteps = new Option<long>("--long-steps")
-        {
-            Description = "Library steps between the two memory readings (0: skip)",
-            DefaultValueFactory = _ => 10_000,
-        };
-        longSteps.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<long>() < 0) r.AddError("--long-steps must not be negative");
-        });
+        var batch = CommonOptions.Integer("--batch", "Batch size (default: the fast recipe's)", TrigramRecipe.Fast.BatchSize);
+        var rounds = CommonOptions.Integer("--rounds", "Alternating rounds of library and reference steps", 5);
+        var steps = CommonOptions.Integer("--steps", "Steps per round and implementation", 40);
+        var longSteps = CommonOptions.Long("--long-steps", "Library steps between the two memory readings (0: skip)", 10_000, min: 0);
         var threads = CommonOptions.Threads();
         threads.Description = $"The library step's data-parallel shards, one thread each; the reference step gets as many libtorch threads (default: one per core, at most {TrainingThreads.MaxDefault})";
         var flush = CommonOptions.FlushDenormals();

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
-using TrigramLens.Analysis;
+using TrigramLens.Benchmarks;
 using TrigramLens.Checkpoints;
 using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;
@@ -20,17 +20,19 @@ static class BenchStudyCommand
     {
         var model = CommonOptions.Model(required: false);
         model.Description += "; without one, an untrained model of the challenge's shape (timings do not depend on the weights)";
-        var rows = CommonOptions.Positive("--rows", "Analysis rows whose Jacobians both ways compute (50 positions each)", 100, 2500);
+        var rows = CommonOptions.Integer("--rows", "Analysis rows whose Jacobians both ways compute (50 positions each)", 100, max: 2500);
         var json = CommonOptions.Json();
-        var command = new Command("study", "Speed of the study: closed-form vs autograd MLP Jacobians, and the whole study's wall time") { model, rows, json };
+        var actFn = CommonOptions.ActFn();
+        var normalization = CommonOptions.Normalization();
+        var command = new Command("study", "Speed of the study: closed-form vs autograd MLP Jacobians, and the whole study's wall time") { model, rows, actFn, normalization, json };
         command.SetAction(r =>
         {
             using var transformer = r.GetValue(model) is { } path
-                ? ModelCheckpoint.Load(path.FullName)
-                : new HookedTransformer(TrigramModelConfig.For(TrigramDataConfig.Arena, seed: 40));
+                ? ModelCheckpoint.Load(path.FullName, CommonOptions.LoadOptions(r, actFn, normalization))
+                : new HookedTransformer(TrigramModelConfig.For(TrigramDataConfig.For(40), seed: 40));
             bool asJson = r.GetValue(json);
 
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { DVocab = transformer.Cfg.d_vocab, SeqLen = transformer.Cfg.n_ctx }, r.GetValue(rows));
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(40, transformer.Cfg), r.GetValue(rows));
             const int repetitions = 3;
             var jacobians = MlpJacobianBenchmark.Run(transformer, dataset.Tokens, repetitions: repetitions);
 

@@ -19,21 +19,23 @@ static class BenchTranscoderCommand
     {
         var model = CommonOptions.Model(required: false);
         model.Description += "; without one, an untrained model of the challenge's shape (speed does not depend on the weights)";
-        var rounds = CommonOptions.Positive("--rounds", "Timed rounds (the median is reported)", 5);
-        var steps = CommonOptions.Positive("--steps", "Training steps per round", 100);
+        var rounds = CommonOptions.Integer("--rounds", "Timed rounds (the median is reported)", 5);
+        var steps = CommonOptions.Integer("--steps", "Training steps per round", 100);
+        var actFn = CommonOptions.ActFn();
+        var normalization = CommonOptions.Normalization();
         var full = new Option<bool>("--full") { Description = "Also time the default transcoder's whole training (as `trigramlens transcoder` runs it)" };
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var command = new Command("transcoder", "Speed of transcoder training: positions/s of the default transcoder, and its training's wall time")
         {
-            model, rounds, steps, full, threads, json,
+            model, actFn, normalization, rounds, steps, full, threads, json,
         };
         command.SetAction(r =>
         {
             using var transformer = r.GetValue(model) is { } path
-                ? ModelCheckpoint.Load(path.FullName)
-                : new HookedTransformer(TrigramModelConfig.For(TrigramDataConfig.Arena, seed: 40));
-            var trigrams = TrigramSet.Generate(new TorchSharp.torch.Generator(40), transformer.Cfg.d_vocab, TrigramDataConfig.Arena.ResolvedTrigramCount);
+                ? ModelCheckpoint.Load(path.FullName, CommonOptions.LoadOptions(r, actFn, normalization))
+                : new HookedTransformer(TrigramModelConfig.For(TrigramDataConfig.For(40), seed: 40));
+            var trigrams = TrigramSet.Generate(new TorchSharp.torch.Generator(40), transformer.Cfg.d_vocab, TrigramDataConfig.For(40, transformer.Cfg).ResolvedTrigramCount);
             int workers = r.GetValue(threads) ?? Math.Clamp(Environment.ProcessorCount, 1, 8);
             bool asJson = r.GetValue(json);
             var options = TranscoderRecipe.Default;

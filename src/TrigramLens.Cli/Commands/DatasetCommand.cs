@@ -10,14 +10,14 @@ static class DatasetCommand
     public static Command Build()
     {
         var seed = CommonOptions.Seed();
-        var size = CommonOptions.Positive("--size", "Number of sequences", 2500, CommonOptions.MaxDatasetSize);
-        var output = new Option<FileInfo>("--out") { Description = "Output safetensors file", Required = true };
+        var size = CommonOptions.Integer("--size", "Number of sequences", 2500, max: CommonOptions.MaxDatasetSize);
+        var output = CommonOptions.OutputFile("Output safetensors file (the trigram list goes beside it, NAME.trigrams.json)", null);
         var json = CommonOptions.Json();
         var command = new Command("dataset", "Generate ARENA's trigram dataset and export it") { seed, size, output, json };
         command.SetAction(r =>
         {
             string path = r.GetValue(output)!.FullName;
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { Seed = r.GetValue(seed) }, r.GetValue(size));
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed)), r.GetValue(size));
             string trigramsPath = TrigramDatasetFile.Save(dataset, path);
             long occurrences = dataset.TrigramPositions().shape[0];
             if (r.GetValue(json))

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using TrigramLens.Checkpoints;
+using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
 
@@ -13,15 +14,16 @@ static class EvalCommand
     {
         var model = CommonOptions.Model(required: true);
         var seed = CommonOptions.Seed();
-        var size = CommonOptions.Positive("--size", "Sequences in the evaluation dataset (for the loss)", 2500, CommonOptions.MaxDatasetSize);
+        var size = CommonOptions.Integer("--size", "Sequences in the evaluation dataset (for the loss)", 2500, max: CommonOptions.MaxDatasetSize);
         var json = CommonOptions.Json();
         var actFn = CommonOptions.ActFn();
-        var command = new Command("eval", "Trigram accuracy, mean correct probability and loss of a model") { model, seed, size, actFn, json };
+        var normalization = CommonOptions.Normalization();
+        var command = new Command("eval", "Trigram accuracy, mean correct probability and loss of a model") { model, seed, size, actFn, normalization, json };
         command.SetAction(r =>
         {
             string path = r.GetValue(model)!.FullName;
-            using var transformer = ModelCheckpoint.Load(path, new CheckpointLoadOptions(ActFn: r.GetValue(actFn)));
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { Seed = r.GetValue(seed), DVocab = transformer.Cfg.d_vocab, SeqLen = transformer.Cfg.n_ctx }, r.GetValue(size));
+            using var transformer = ModelCheckpoint.Load(path, CommonOptions.LoadOptions(r, actFn, normalization));
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed), transformer.Cfg), r.GetValue(size));
             var metrics = TrigramModelMetrics.Evaluate(transformer, dataset);
             if (r.GetValue(json)) JsonOutput.Write(new { model = path, seed = r.GetValue(seed), dataset_size = r.GetValue(size), metrics = MetricsJson.From(metrics) });
             else Render(path, metrics);

@@ -3,29 +3,28 @@ using System.Diagnostics;
 using Spectre.Console;
 using TrigramLens.Checkpoints;
 using TrigramLens.Model;
+using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
 using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli.Commands;
 
-/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu]</c></summary>
+/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu] [--normalization none|LN|LNPre]</c></summary>
 static class StudyCommand
 {
     public static Command Build()
     {
         var model = CommonOptions.Model(required: false);
         model.Description += "; without one, the default model is trained first (into the output folder, reused next time)";
-        var output = new Option<DirectoryInfo>("--out")
-        {
-            Description = "Directory for the figures, results.json and report.html",
-            DefaultValueFactory = _ => new DirectoryInfo("trigramlens-study"),
-        };
+        var output = CommonOptions.OutputFolder("Folder for the figures, results.json and report.html", "trigramlens-study");
         var seed = CommonOptions.Seed();
         var actFn = CommonOptions.ActFn();
-        var trainEpochs = CommonOptions.OptionalPositive("--train-epochs",
+        var normalization = CommonOptions.Normalization();
+        var trainEpochs = CommonOptions.OptionalInteger("--train-epochs",
             "Without --model: train the default model for this many epochs instead of the recipe's (a quicker, weaker model)");
-        var rows = CommonOptions.Positive("--rows", "The first N analysis rows get attention and token-QK figures", 3);
-        var row = new Option<int[]>("--row") { Description = "A further analysis row to draw, e.g. --row 1234 (repeatable)" };
+        int analysisRows = new StudyOptions().AnalysisSize;
+        var rows = CommonOptions.Integer("--rows", "The first N analysis rows get attention and token-QK figures", 3, max: analysisRows);
+        var row = CommonOptions.Integers("--row", "A further analysis row to draw, e.g. --row 1234 (repeatable)", 0, analysisRows - 1);
         var prefixes = new Option<string[]>("--prefix")
         {
             Description = "Extra prefix whose next-token distribution is plotted, e.g. --prefix 3,14,15 (repeatable)",
@@ -39,7 +38,7 @@ static class StudyCommand
 
         var command = new Command("study", "Run the whole trigram study and write figures, results.json and report.html")
         {
-            model, output, seed, rows, row, prefixes, trainEpochs, actFn,
+            model, output, seed, rows, row, prefixes, trainEpochs, actFn, normalization,
         };
         command.SetAction(r =>
         {
@@ -52,7 +51,7 @@ static class StudyCommand
                 ExtraPrefixes = (r.GetValue(prefixes) ?? []).Select(p => ParsePrefix(p)!).ToList(),
             };
             var clock = Stopwatch.StartNew();
-            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), r.GetValue(actFn), r.GetValue(trainEpochs), options);
+            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), CommonOptions.LoadOptions(r, actFn, normalization), r.GetValue(trainEpochs), options);
             options = options with { Training = training };
             using (transformer)
             {
@@ -66,31 +65,56 @@ static class StudyCommand
         return command;
     }
 
-    static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, ActivationFunction actFn, int? epochs, StudyOptions options)
+    /// <summary>What the study needs of a model's shape and vocabulary, checked before any training or analysis.</summary>
+    static void CheckFits(HookedTransformerConfig cfg, StudyOptions options, string source)
     {
-        if (path is not null) return (ModelCheckpoint.Load(path.FullName, new CheckpointLoadOptions(ActFn: actFn)), path.FullName, null);
-
-        // No checkpoint: train the default model into the study folder. A finished model there is reused, and an
-        // interrupted training resumes, so running the study again never repeats work.
-        string modelPath = Path.Combine(options.OutputDirectory, epochs is int n ? $"model-seed{options.Seed}-epochs{n}.safetensors" : $"model-seed{options.Seed}.safetensors");
-        AnsiConsole.MarkupLine($"No --model given: training the default ({TrigramRecipe.Fast.Name}) model, seed {options.Seed} → {Markup.Escape(modelPath)}");
-        var training = new TrigramTrainingOptions
+        try
         {
-            Recipe = TrigramRecipe.Fast, Seed = options.Seed, Epochs = epochs, OutputPath = modelPath, Resume = true,
-            RestartDifferentRun = true,   // e.g. left by a version whose fast recipe differed
-        };
-        using var stop = new StopOnCtrlC();
-        var result = TrainingProgressView.Run(progress => TrigramTraining.Train(training, progress, stop.Token));
-        if (!result.Completed)
-        {
-            result.Model.Dispose();
-            throw new OperationCanceledException("training stopped; run the study again to continue it");
+            TrigramStudy.EnsureSupported(cfg);
         }
-        var final = result.Final!;
-        string? curves = result.Outputs is { } o && File.Exists(o.Curves) ? Path.GetFileName(o.Curves) : null;
-        var summary = new TrainingSummary(result.Recipe.Name, result.Seed, result.Recipe.Epochs, final.ElapsedSeconds,
-            final.TrigramCorrect, final.TrigramTotal, final.ValidationLoss, curves);
-        return (result.Model, $"trained ({result.Recipe.Name} recipe, seed {result.Seed}): {modelPath}", summary);
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}");
+        }
+        try
+        {
+            options.ResolvePrefixes(cfg);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--{e.Message}");
+        }
+    }
+
+    static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, CheckpointLoadOptions load, int? epochs, StudyOptions options)
+    {
+        if (path is not null)
+        {
+            var loaded = ModelCheckpoint.Load(path.FullName, load);
+            try
+            {
+                CheckFits(loaded.Cfg, options, $"'{path.FullName}'");
+            }
+            catch
+            {
+                loaded.Dispose();
+                throw;
+            }
+            return (loaded, path.FullName, null);
+        }
+
+        CheckFits(TrigramModelConfig.For(TrigramDataConfig.For(options.Seed), options.Seed), options, "the default model");
+        string modelPath = DefaultStudyModel.PathFor(options.OutputDirectory, options.Seed, epochs);
+        using var stop = new StopOnCtrlC();
+        var model = DefaultStudyModel.LoadOrTrain(options.OutputDirectory, options.Seed, epochs, training =>
+        {
+            AnsiConsole.MarkupLine($"No --model given: training the default ({training.EffectiveRecipe.Name}) model, seed {training.Seed} → {Markup.Escape(modelPath)}");
+            return TrainingProgressView.Run(progress => TrigramTraining.Train(training, progress, stop.Token));
+        });
+        if (model.Reused)
+            AnsiConsole.MarkupLine($"No --model given: reusing the default model trained earlier, {Markup.Escape(modelPath)} " +
+                                   $"({model.Training.TrigramCorrect}/{model.Training.TrigramTotal} trigrams)");
+        return (model.Model, model.Source, model.Training);
     }
 
     internal static int[]? ParsePrefix(string text)

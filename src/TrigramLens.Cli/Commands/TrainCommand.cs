@@ -11,12 +11,9 @@ static class TrainCommand
     {
         var recipe = CommonOptions.Recipe();
         var seed = CommonOptions.Seed();
-        var epochs = CommonOptions.OptionalPositive("--epochs", "Override the recipe's number of epochs");
-        var output = new Option<FileInfo>("--out")
-        {
-            Description = "Model file (safetensors); beside it NAME.resume.safetensors, NAME.metrics.jsonl and NAME.curves.png",
-            DefaultValueFactory = _ => new FileInfo(Path.Combine("trained", "model.safetensors")),
-        };
+        var epochs = CommonOptions.OptionalInteger("--epochs", "Override the recipe's number of epochs");
+        var output = CommonOptions.OutputFile("Model file (safetensors); beside it NAME.resume.safetensors, NAME.metrics.jsonl and NAME.curves.png",
+            Path.Combine("trained", "model.safetensors"));
         var resume = new Option<bool>("--resume") { Description = "Continue from NAME.resume.safetensors if it exists (same recipe, seed and epochs)" };
         var threads = CommonOptions.Threads();
         var flush = CommonOptions.FlushDenormals();
@@ -46,7 +43,7 @@ static class TrainCommand
                 if (r.GetValue(json)) JsonOutput.Write(ToJson(result));
                 else Render(result);
             }
-            return result.Completed ? 0 : StopOnCtrlC.ExitStopped;
+            return result.Completed ? ExitCodes.Success : ExitCodes.Interrupted;
         });
         return command;
     }

@@ -18,20 +18,16 @@ static class TranscoderCommand
     /// <summary>The options that shape one transcoder, shared with <c>transcoder sweep</c> and <c>bench transcoder</c>.</summary>
     internal sealed class ShapeOptions
     {
-        public Option<int?> Width { get; } = CommonOptions.OptionalPositive("--width", $"Features (d_sae; default {TranscoderRecipe.Default.Width})");
-        public Option<int?> K { get; } = CommonOptions.OptionalPositive("--k", "TopK transcoder with k active features per position");
-        public Option<double?> L1 { get; } = NonNegative("--l1", "ReLU transcoder trained with this L1 coefficient λ (λ Σ f_i ‖W_dec,i‖)");
-        public Option<double?> L0 { get; } = NonNegative("--l0", "JumpReLU transcoder trained with this L0 coefficient");
+        public Option<int?> Width { get; } = CommonOptions.OptionalInteger("--width", $"Features (d_sae; default {TranscoderRecipe.Default.Width})");
+        public Option<int?> K { get; } = CommonOptions.OptionalInteger("--k", "TopK transcoder with k active features per position");
+        public Option<double?> L1 { get; } = CommonOptions.OptionalNumber("--l1", "ReLU transcoder trained with this L1 coefficient λ (λ Σ f_i ‖W_dec,i‖)");
+        public Option<double?> L0 { get; } = CommonOptions.OptionalNumber("--l0", "JumpReLU transcoder trained with this L0 coefficient");
         public Option<bool> Skip { get; } = new("--skip")
         {
             Description = "With --k, --l1 or --l0: add a linear skip path x W_skip^T (SAELens's skip transcoder); the default transcoder has one",
         };
-        public Option<int?> Steps { get; } = CommonOptions.OptionalPositive("--steps", $"Training steps of {TranscoderRecipe.Default.BatchSize:N0} positions (default {TranscoderRecipe.Default.Steps:N0})");
-        public Option<int> TrainSeed { get; } = new("--train-seed")
-        {
-            Description = "Seed of the transcoder's initialisation, training data and shuffling",
-            DefaultValueFactory = _ => 0,
-        };
+        public Option<int?> Steps { get; } = CommonOptions.OptionalInteger("--steps", $"Training steps of {TranscoderRecipe.Default.BatchSize:N0} positions (default {TranscoderRecipe.Default.Steps:N0})");
+        public Option<int> TrainSeed { get; } = CommonOptions.Integer("--train-seed", "Seed of the transcoder's initialisation, training data and shuffling", 0, min: 0);
 
         public IEnumerable<Option> All => [Width, K, L1, L0, Skip, Steps, TrainSeed];
 
@@ -61,36 +57,20 @@ static class TranscoderCommand
         }
     }
 
-    static Option<double?> NonNegative(string name, string description)
-    {
-        var option = new Option<double?>(name) { Description = description };
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double?>() is double v && !(v >= 0 && double.IsFinite(v))) r.AddError($"{name} must be a non-negative number");
-        });
-        return option;
-    }
-
     public static Command Build()
     {
         var model = CommonOptions.Model(required: true);
         var actFn = CommonOptions.ActFn();
         var seed = CommonOptions.Seed();
         var shape = new ShapeOptions();
-        var output = new Option<DirectoryInfo>("--out")
-        {
-            Description = "Folder for the transcoder (SAELens layout, in transcoder/), metrics.json, features.json, features.html and figures",
-            DefaultValueFactory = _ => new DirectoryInfo("trigramlens-transcoder"),
-        };
-        output.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<DirectoryInfo>() is { } d && File.Exists(d.FullName)) r.AddError($"--out '{d.FullName}' is a file; give a folder");
-        });
+        var normalization = CommonOptions.Normalization();
+        var output = CommonOptions.OutputFolder("Folder for the transcoder (SAELens layout, in transcoder/), metrics.json, features.json, features.html and figures",
+            "trigramlens-transcoder");
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var command = new Command("transcoder", "Train a sparse transcoder on the MLP (resid_mid → mlp_out), analyse its features and write them out")
         {
-            model, actFn, seed, output, threads, json, TranscoderSweepCommand.Build(),
+            model, actFn, normalization, seed, output, threads, json, TranscoderSweepCommand.Build(),
         };
         foreach (var option in shape.All) command.Options.Add(option);
         shape.AddValidators(command);
@@ -102,9 +82,9 @@ static class TranscoderCommand
             string directory = r.GetValue(output)!.FullName;
             bool asJson = r.GetValue(json);
             var clock = Stopwatch.StartNew();
-            using var transformer = ModelCheckpoint.Load(path, new CheckpointLoadOptions(ActFn: r.GetValue(actFn)));
+            using var transformer = ModelCheckpoint.Load(path, CommonOptions.LoadOptions(r, actFn, normalization));
             TrigramStudy.EnsureSupported(transformer.Cfg);
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { Seed = r.GetValue(seed), DVocab = transformer.Cfg.d_vocab, SeqLen = transformer.Cfg.n_ctx },
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed), transformer.Cfg),
                 TranscoderSection.AnalysisRows);
             int workers = r.GetValue(threads) ?? Math.Clamp(Environment.ProcessorCount, 1, 8);
 
@@ -119,7 +99,7 @@ static class TranscoderCommand
             var files = TranscoderOutput.Write(directory, path, transcoder, analysis, dataset.Trigrams, training);
             if (asJson) JsonOutput.Write(TranscoderRunResults.From(path, training, analysis, files));
             else Render(analysis, training, directory, clock.Elapsed);
-            return result.Completed ? 0 : StopOnCtrlC.ExitStopped;
+            return result.Completed ? ExitCodes.Success : ExitCodes.Interrupted;
         });
         return command;
     }

@@ -25,18 +25,16 @@ static class TranscoderSweepCommand
         var l1s = List<double>("--l1s", "ReLU: L1 coefficients, comma-separated", null);
         var l0s = List<double>("--l0s", "JumpReLU: L0 coefficients, comma-separated", null);
         var skip = new Option<bool>("--skip") { Description = "With --ks, --l1s or --l0s: skip transcoders (the default transcoder has a skip path)" };
-        var steps = CommonOptions.OptionalPositive("--steps", "Training steps of every run (default: the default transcoder's)");
-        var trainSeed = new Option<int>("--train-seed") { Description = "Seed of every run's training", DefaultValueFactory = _ => 0 };
-        var output = new Option<DirectoryInfo>("--out")
-        {
-            Description = "Folder for sweep.jsonl, sweep.md, the frontier figures and runs/NAME/ (each run's transcoder)",
-            DefaultValueFactory = _ => new DirectoryInfo("trigramlens-transcoder-sweep"),
-        };
+        var steps = CommonOptions.OptionalInteger("--steps", "Training steps of every run (default: the default transcoder's)");
+        var trainSeed = CommonOptions.Integer("--train-seed", "Seed of every run's training", 0, min: 0);
+        var normalization = CommonOptions.Normalization();
+        var output = CommonOptions.OutputFolder("Folder for sweep.jsonl, sweep.md, the frontier figures and runs/NAME/ (each run's transcoder)",
+            "trigramlens-transcoder-sweep");
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var command = new Command("sweep", "Train and analyse one transcoder per width × sparsity and draw the frontiers")
         {
-            model, actFn, seed, widths, ks, l1s, l0s, skip, steps, trainSeed, output, threads, json,
+            model, actFn, normalization, seed, widths, ks, l1s, l0s, skip, steps, trainSeed, output, threads, json,
         };
         command.Validators.Add(r =>
         {
@@ -53,7 +51,6 @@ static class TranscoderSweepCommand
             int axes = (k is null ? 0 : 1) + (l1 is null ? 0 : 1) + (l0 is null ? 0 : 1);
             if (axes > 1) r.AddError("give at most one of --ks, --l1s and --l0s");
             if (k is not null && w is { Length: > 0 } && k.Max() > w.Min()) r.AddError($"--ks {k.Max()} exceeds the smallest width {w.Min()}");
-            if (r.GetValue(output) is { } d && File.Exists(d.FullName)) r.AddError($"--out '{d.FullName}' is a file; give a folder");
         });
         command.SetAction(r =>
         {
@@ -63,9 +60,9 @@ static class TranscoderSweepCommand
             string path = r.GetValue(model)!.FullName;
             string directory = r.GetValue(output)!.FullName;
             bool asJson = r.GetValue(json);
-            using var transformer = ModelCheckpoint.Load(path, new CheckpointLoadOptions(ActFn: r.GetValue(actFn)));
+            using var transformer = ModelCheckpoint.Load(path, CommonOptions.LoadOptions(r, actFn, normalization));
             TrigramStudy.EnsureSupported(transformer.Cfg);
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { Seed = r.GetValue(seed), DVocab = transformer.Cfg.d_vocab, SeqLen = transformer.Cfg.n_ctx },
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed), transformer.Cfg),
                 TranscoderSection.AnalysisRows);
             using var stop = new StopOnCtrlC();
             var runs = TranscoderSweep.Run(transformer, dataset, grid, directory, r.GetValue(threads) ?? Math.Clamp(Environment.ProcessorCount, 1, 8),

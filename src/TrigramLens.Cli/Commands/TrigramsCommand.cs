@@ -14,7 +14,7 @@ static class TrigramsCommand
         var command = new Command("trigrams", "The trigram set of a seed, sorted by second element") { seed, json };
         command.SetAction(r =>
         {
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena with { Seed = r.GetValue(seed) }, size: 0);
+            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed)), size: 0);
             var sorted = dataset.Trigrams.SortedBySecond();
             if (r.GetValue(json))
             {

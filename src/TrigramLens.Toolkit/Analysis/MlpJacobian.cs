@@ -1,6 +1,8 @@
+using TorchSharp;
 using TrigramLens.Hooks;
 using TrigramLens.Model;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Analysis;
 
@@ -33,7 +35,7 @@ public static class MlpJacobian
     {
         var mlp = ClosedFormMlp(model, layer);
         using var _ = no_grad();
-        return ActivationSlope(mlp.ActFn, matmul(residMid, mlp.W_in) + mlp.b_in);
+        return ActivationSlope(mlp.ActFn, matmul(residMid, mlp.W_in).add_(mlp.b_in, One));
     }
 
     /// <summary>
@@ -49,10 +51,8 @@ public static class MlpJacobian
 
     static Mlp ClosedFormMlp(HookedTransformer model, int layer)
     {
-        var block = model.blocks[layer];
-        var mlp = block.mlp ?? throw new InvalidOperationException("This model is attention-only: it has no MLP.");
-        if (block.ln2 is not null)
-            throw new NotSupportedException("The closed-form MLP Jacobian does not include LayerNorm; use ViaHooks.");
+        var mlp = model.blocks[layer].mlp ?? throw new InvalidOperationException("This model is attention-only: it has no MLP.");
+        LayerNormFree.Require(model, "MlpJacobian's closed form", "MlpJacobian.ViaHooks differentiates through ln2");
         return mlp;
     }
 
@@ -87,11 +87,23 @@ public static class MlpJacobian
         return stack(rows).MoveToOuterDisposeScope();
     }
 
-    static Tensor ActivationSlope(ActivationFunction act, Tensor pre) => act switch
+    static Tensor ActivationSlope(ActivationFunction act, Tensor pre)
     {
-        ActivationFunction.Relu => pre.gt(0).to(pre.dtype),
-        // d/dx [x Φ(x)] = Φ(x) + x φ(x)
-        ActivationFunction.Gelu => 0.5 * (1 + special.erf(pre / Math.Sqrt(2))) + pre * (-0.5 * pre * pre).exp() / Math.Sqrt(2 * Math.PI),
-        _ => throw new NotSupportedException($"No closed-form derivative for {act}"),
-    };
+        // Scalars made explicitly and held until the end: a temporary from an implicit conversion can be freed by the
+        // garbage collector while libtorch still reads it.
+        using var zero = 0.ToScalar();
+        using var half = 0.5.ToScalar();
+        using var minusHalf = (-0.5).ToScalar();
+        using var one = 1.ToScalar();
+        using var sqrt2 = Math.Sqrt(2).ToScalar();
+        using var sqrt2Pi = Math.Sqrt(2 * Math.PI).ToScalar();
+        return act switch
+        {
+            ActivationFunction.Relu => pre.gt(zero).to(pre.dtype),
+            // d/dx [x Φ(x)] = Φ(x) + x φ(x) = ½ (1 + erf(x / √2)) + x e^(−x²/2) / √(2π)
+            ActivationFunction.Gelu => special.erf(pre.div(sqrt2)).add_(one, One).mul_(half)
+                .add_(pre.mul(pre.mul(pre).mul_(minusHalf).exp_()).div_(sqrt2Pi), One),
+            _ => throw new NotSupportedException($"No closed-form derivative for {act}"),
+        };
+    }
 }

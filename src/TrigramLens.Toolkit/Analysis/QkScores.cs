@@ -1,11 +1,15 @@
+using TorchSharp;
 using TrigramLens.Model;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Analysis;
 
 /// <summary>
 /// Pre-softmax attention scores from one source of the residual stream alone, to separate what a head attends to
 /// by position from what it attends to by token. Scores are <c>q · k</c> without the <c>1 / sqrt(d_head)</c> scale.
+/// Models with LayerNorm are refused (<see cref="NotSupportedException"/>): their <c>ln1</c> sits between the
+/// embeddings and <c>W_Q</c>, <c>W_K</c>.
 /// </summary>
 public static class QkScores
 {
@@ -31,7 +35,8 @@ public static class QkScores
         var scores = FromResidual(model, model.W_E.index_select(0, tokens), layer, head);
         if (!causal) return scores;
         long n = tokens.shape[0];
-        return scores.masked_fill(ones(n, n, ScalarType.Bool).triu(1), double.NegativeInfinity);
+        using var masked = double.NegativeInfinity.ToScalar();   // held until libtorch has read it
+        return scores.masked_fill(ones(n, n, ScalarType.Bool).triu(1), masked);
     }
 
     /// <summary>
@@ -45,9 +50,10 @@ public static class QkScores
     /// <returns>[n, n] = (x W_Q + b_Q)(x W_K + b_K)^T</returns>
     static Tensor FromResidual(HookedTransformer model, Tensor residual, int layer, int head)
     {
+        LayerNormFree.Require(model, "QkScores");
         var attn = model.blocks[layer].attn;
-        var q = matmul(residual, attn.W_Q[head]) + attn.b_Q[head];
-        var k = matmul(residual, attn.W_K[head]) + attn.b_K[head];
+        var q = matmul(residual, attn.W_Q[head]).add_(attn.b_Q[head], One);
+        var k = matmul(residual, attn.W_K[head]).add_(attn.b_K[head], One);
         return matmul(q, k.T);
     }
 }

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Checkpoints;
 
@@ -17,7 +18,7 @@ public static class ValueBiasFolding
             var bV = folded[$"blocks.{layer}.attn.b_V"];   // [n_heads, d_head]
             var wO = folded[$"blocks.{layer}.attn.W_O"];   // [n_heads, d_head, d_model]
             var bO = folded[$"blocks.{layer}.attn.b_O"];   // [d_model]
-            folded[$"blocks.{layer}.attn.b_O"] = bO + (bV.unsqueeze(-1) * wO).sum([0, 1]);
+            folded[$"blocks.{layer}.attn.b_O"] = bO.add((bV.unsqueeze(-1) * wO).sum([0, 1]), One);
             folded[$"blocks.{layer}.attn.b_V"] = zeros_like(bV);
         }
         return folded;

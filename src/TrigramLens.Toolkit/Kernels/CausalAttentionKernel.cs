@@ -29,19 +29,47 @@ internal sealed class CausalAttentionKernel : autograd.SingleTensorFunction<Caus
     public const int MaxPositions = 128;
 
     /// <param name="x">the attention's input, [batch, pos, d_model]</param>
-    public static bool Supports(Tensor x, int heads, int dHead)
+    public static bool Supports(Tensor x, int heads, int dHead) =>
+        Vector256.IsHardwareAccelerated && x.dim() == 3 && Problem(x.shape[0], x.shape[1], heads, dHead, x.dtype, x.device_type) is null;
+
+    /// <summary>Why the kernel does not take this shape, or null when it does (the hardware aside).</summary>
+    static string? Problem(long batch, long pos, int heads, long dHead, ScalarType dtype, DeviceType device)
     {
-        long pos = x.shape[1];
-        if (!Vector256.IsHardwareAccelerated || dHead <= 0 || dHead % W != 0 || pos < 1 || pos > MaxPositions
-            || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU) return false;
+        if (dtype != ScalarType.Float32 || device != DeviceType.CPU) return $"the kernel takes float32 on the CPU, not {dtype} on {device}";
+        if (heads < 1) return $"heads must be positive (got {heads})";
+        if (dHead <= 0 || dHead % W != 0) return $"d_head {dHead} is not a positive multiple of {W}";
+        if (pos < 1 || pos > MaxPositions) return $"{pos} positions: the kernel takes 1 to {MaxPositions}";
         // The loops index with int and see tensors as spans: the projection and the pattern must stay under 2^31 bytes.
-        long rows = x.shape[0] * pos, padded = (pos + W - 1) / W * W;
-        return rows * 3 * heads * dHead * sizeof(float) < int.MaxValue && rows * heads * padded * sizeof(float) < int.MaxValue;
+        long rows = batch * pos, padded = (pos + W - 1) / W * W;
+        if (rows * 3 * heads * dHead * sizeof(float) >= int.MaxValue || rows * heads * padded * sizeof(float) >= int.MaxValue)
+            return $"{batch} sequences of {pos} positions are too many for the kernel's int indexing";
+        return null;
     }
 
-    /// <param name="qkv">[batch, pos, 3 · heads · d_head]</param>
+    /// <summary>
+    /// The kernel on a fused projection. It checks its own preconditions (throwing, with the reason, on anything it was
+    /// not written for) rather than trusting the caller to have asked <see cref="Supports"/>.
+    /// </summary>
+    /// <param name="qkv">[batch, pos, 3 · heads · d_head] float32 on the CPU</param>
     /// <returns>z, [batch, pos, heads · d_head]</returns>
-    public static Tensor Compute(Tensor qkv, int heads) => apply(qkv, heads);
+    /// <exception cref="ArgumentException">a shape, head count, length or dtype the kernel does not take</exception>
+    /// <exception cref="NotSupportedException">a CPU without hardware 256-bit vectors</exception>
+    public static Tensor Compute(Tensor qkv, int heads)
+    {
+        Check(qkv, heads);
+        return apply(qkv, heads);
+    }
+
+    static void Check(Tensor qkv, int heads)
+    {
+        if (!Vector256.IsHardwareAccelerated)
+            throw new NotSupportedException("the causal attention kernel needs hardware 256-bit vectors, which this CPU (or runtime setting) does not provide");
+        if (qkv.dim() != 3) throw new ArgumentException($"qkv must be [batch, pos, 3 · heads · d_head]; got [{string.Join(", ", qkv.shape)}]");
+        if (heads < 1 || qkv.shape[2] % (3 * heads) != 0)
+            throw new ArgumentException($"qkv's last dimension {qkv.shape[2]} is not 3 × {heads} heads × d_head");
+        if (Problem(qkv.shape[0], qkv.shape[1], heads, qkv.shape[2] / (3 * heads), qkv.dtype, qkv.device_type) is { } problem)
+            throw new ArgumentException(problem);
+    }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {

@@ -38,7 +38,12 @@ internal sealed class FusedCrossEntropy : autograd.SingleTensorFunction<FusedCro
         && targets.shape[0] == logits.shape[0] && targets.device_type == DeviceType.CPU
         && logits.numel() * sizeof(float) < int.MaxValue;
 
-    static Tensor Weighted(Tensor loss, double weight) => weight == 1 ? loss : loss * weight;
+    static Tensor Weighted(Tensor loss, double weight)
+    {
+        if (weight == 1) return loss;
+        using var scale = weight.ToScalar();
+        return loss.mul(scale);
+    }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {

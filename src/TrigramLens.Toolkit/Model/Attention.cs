@@ -1,7 +1,9 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using TrigramLens.Hooks;
 using TrigramLens.Kernels;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Model;
 
@@ -32,12 +34,14 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public HookPoint hook_result = new();       // [batch, pos, head, d_model], only with use_attn_result
 
     readonly HookedTransformerConfig _cfg;
-    readonly double _scale;
+    // A native scalar handed to libtorch on every forward: held by the module, so that the garbage collector cannot
+    // free it while libtorch reads it (as it may free a temporary made by an implicit conversion).
+    readonly Scalar _scale;
 
     public Attention(HookedTransformerConfig cfg) : base(nameof(Attention))
     {
         _cfg = cfg;
-        _scale = Math.Sqrt(cfg.d_head);
+        _scale = Math.Sqrt(cfg.d_head).ToScalar();
         W_Q = new Parameter(empty(cfg.n_heads, cfg.d_model, cfg.d_head));
         W_O = new Parameter(empty(cfg.n_heads, cfg.d_head, cfg.d_model));
         b_Q = new Parameter(zeros(cfg.n_heads, cfg.d_head));
@@ -57,7 +61,8 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// </summary>
     public override Tensor forward(Tensor queryInput, Tensor keyInput, Tensor valueInput)
     {
-        if (!InternalsHooked && queryInput.dim() == 3 && ReferenceEquals(queryInput, keyInput) && ReferenceEquals(keyInput, valueInput))
+        if (HandWrittenKernels.Active && !InternalsHooked && queryInput.dim() == 3
+            && ReferenceEquals(queryInput, keyInput) && ReferenceEquals(keyInput, valueInput))
             return FastForward(queryInput);
 
         var (q, k, v) = Project(queryInput, keyInput, valueInput);
@@ -76,20 +81,21 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         if (_cfg.use_attn_result)
         {
             var result = hook_result.call(einsum("bphd,hdm->bphm", z, W_O));
-            return result.sum(2).add_(b_O);
+            return result.sum(2).add_(b_O, One);
         }
         long batch = z.shape[0];
         return matmul(z.reshape(batch, pos, _cfg.n_heads * _cfg.d_head), W_O.reshape(_cfg.n_heads * _cfg.d_head, _cfg.d_model))
-            .add_(b_O);
+            .add_(b_O, One);
     }
 
-    /// <summary>True when a hook is attached inside the attention, so the hooked path must run.</summary>
+    /// <summary>True when a hook is attached inside the attention, so the hooked path must run even for the trainer.</summary>
     bool InternalsHooked =>
         hook_q.HasHooks || hook_k.HasHooks || hook_v.HasHooks || hook_attn_scores.HasHooks || hook_pattern.HasHooks
         || hook_z.HasHooks || hook_result.HasHooks;
 
     /// <summary>
-    /// The same function without materialising any hooked activation (the training path). Where
+    /// The same function without materialising any hooked activation: the trainer's path, taken only inside
+    /// <see cref="HandWrittenKernels.Use"/> (it agrees with the hooked path to float rounding, not bit for bit). Where
     /// <see cref="CausalAttentionKernel"/> takes the input (float32, <c>d_head</c> a multiple of 8, up to 128 positions):
     /// Q, K and V from one matmul over all heads and the kernel on that fused projection. Otherwise Q, K and V each from
     /// one contiguous matmul and libtorch's fused causal attention (<c>scaled_dot_product_attention</c>, scale
@@ -121,6 +127,12 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         return addmm(b_O, z, W_O.reshape(h * d, _cfg.d_model), 1, 1).view(batch, pos, _cfg.d_model);
     }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _scale.Dispose();
+        base.Dispose(disposing);
+    }
+
     (Tensor q, Tensor k, Tensor v) Project(Tensor queryInput, Tensor keyInput, Tensor valueInput)
     {
         if (queryInput.dim() == 4)
@@ -133,15 +145,15 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
             int h = _cfg.n_heads, d = _cfg.d_head;
             var w = cat([W_Q, W_K, W_V], 0).permute(1, 0, 2).reshape(_cfg.d_model, 3 * h * d);
             var bias = cat([b_Q, b_K, b_V], 0).reshape(3 * h * d);
-            var qkv = matmul(queryInput, w).add_(bias).view(batch, pos, 3, h, d);
+            var qkv = matmul(queryInput, w).add_(bias, One).view(batch, pos, 3, h, d);
             return (qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2));
         }
         return (Shared(queryInput, W_Q, b_Q), Shared(keyInput, W_K, b_K), Shared(valueInput, W_V, b_V));
     }
 
     /// <summary>[batch, pos, d_model] through one head-stacked weight: [batch, pos, head, d_head].</summary>
-    static Tensor Shared(Tensor x, Tensor w, Tensor b) => einsum("bpm,hmd->bphd", x, w) + b;
+    static Tensor Shared(Tensor x, Tensor w, Tensor b) => einsum("bpm,hmd->bphd", x, w).add_(b, One);
 
     /// <summary>[batch, pos, head, d_model], a separate input per head: [batch, pos, head, d_head].</summary>
-    static Tensor PerHead(Tensor x, Tensor w, Tensor b) => einsum("bphm,hmd->bphd", x, w) + b;
+    static Tensor PerHead(Tensor x, Tensor w, Tensor b) => einsum("bphm,hmd->bphd", x, w).add_(b, One);
 }

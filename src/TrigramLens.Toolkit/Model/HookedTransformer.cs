@@ -3,6 +3,7 @@ using TorchSharp.Modules;
 using TrigramLens.Hooks;
 using TrigramLens.Runtime;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Model;
 
@@ -33,7 +34,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         embed = new Embed(cfg);
         pos_embed = new PosEmbed(cfg);
         blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, cfg.n_layers).Select(_ => new TransformerBlock(cfg)).ToArray());
-        if (cfg.normalization_type == NormalizationType.LN) ln_final = new LayerNorm(cfg, cfg.d_model);
+        if (cfg.normalization_type != NormalizationType.None) ln_final = new LayerNorm(cfg, cfg.d_model);
         unembed = new Unembed(cfg);
         RegisterComponents();
         // The model owns its weights: a dispose scope around its construction must not free them.
@@ -74,7 +75,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         tokens = CheckTokens(tokens);
         if (hook_tokens is not null) tokens = hook_tokens.call(tokens);
         // pos_embed returns a view of W_pos: a hook editing it in place must not write into the weight.
-        var residual = hook_embed.call(embed.call(tokens)) + hook_pos_embed.CallShared(pos_embed.call(tokens));
+        var residual = hook_embed.call(embed.call(tokens)).add(hook_pos_embed.CallShared(pos_embed.call(tokens)), One);
         foreach (var block in blocks) residual = block.call(residual);
         if (ln_final is not null) residual = ln_final.call(residual);
         return unembed.call(residual);

@@ -1,5 +1,7 @@
 using TrigramLens.Hooks;
+using TrigramLens.Kernels;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Model;
 
@@ -25,7 +27,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     public TransformerBlock(HookedTransformerConfig cfg) : base(nameof(TransformerBlock))
     {
         _cfg = cfg;
-        if (cfg.normalization_type == NormalizationType.LN)
+        if (cfg.normalization_type != NormalizationType.None)
         {
             ln1 = new LayerNorm(cfg, cfg.d_model);
             if (!cfg.attn_only) ln2 = new LayerNorm(cfg, cfg.d_model);
@@ -53,9 +55,12 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         residPre = hook_resid_pre.call(residPre);
 
         Tensor attnOut;
-        if (_cfg.use_split_qkv_input && SplitInputsHooked)
+        // TransformerLens's choice: the config, not the hooks, decides whether each head gets its own copy. Only the
+        // trainer's kernels take the shared input when nothing can observe the copies (they are all equal).
+        if (_cfg.use_split_qkv_input && !(HandWrittenKernels.Active && !SplitInputsHooked))
         {
-            var perHead = residPre.unsqueeze(2).expand(-1, -1, _cfg.n_heads, -1);   // a view, shared by all three
+            // Materialised once, so that hooked and unhooked runs feed the projections the same memory layout.
+            var perHead = residPre.unsqueeze(2).expand(-1, -1, _cfg.n_heads, -1).contiguous();   // [batch, pos, head, d_model]
             var q = hook_q_input!.CallShared(perHead);
             var k = hook_k_input!.CallShared(perHead);
             var v = hook_v_input!.CallShared(perHead);
@@ -68,16 +73,16 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         }
         attnOut = hook_attn_out.call(attnOut);
 
-        if (mlp is null) return hook_resid_post.call(residPre + attnOut);
+        if (mlp is null) return hook_resid_post.call(residPre.add(attnOut, One));
 
-        var residMid = hook_resid_mid!.call(residPre + attnOut);
+        var residMid = hook_resid_mid!.call(residPre.add(attnOut, One));
         var mlpOut = hook_mlp_out!.call(mlp.call(ln2 is null ? residMid : ln2.call(residMid)));
-        return hook_resid_post.call(residMid + mlpOut);
+        return hook_resid_post.call(residMid.add(mlpOut, One));
     }
 
     /// <summary>
     /// With split inputs, each head gets its own copy of the residual (and ln1 runs once per copy). Unless a hook can
-    /// observe or change a copy, they are all equal, and one shared input gives the same result faster.
+    /// observe or change a copy, they are all equal, and the trainer's kernels take one shared input instead.
     /// </summary>
     bool SplitInputsHooked =>
         hook_q_input!.HasHooks || hook_k_input!.HasHooks || hook_v_input!.HasHooks

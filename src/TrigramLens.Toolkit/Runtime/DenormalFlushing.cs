@@ -9,7 +9,7 @@ namespace TrigramLens.Runtime;
 /// for it afterwards (new threads inherit the floating-point environment), not workers that already exist —
 /// <see cref="TorchThread"/> sets it on a fresh thread before libtorch runs anything there.
 /// </summary>
-public static class DenormalFlushing
+internal static class DenormalFlushing
 {
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     delegate byte SetFlushDenormal(byte on);

@@ -12,11 +12,13 @@ namespace TrigramLens.Runtime;
 /// about 15 % faster with the AVX-512 kernels (docs/training.md, Speed). libtorch links MKL statically but calls that
 /// function through its own PLT, so <see cref="Apply"/> points the PLT slot at a function that answers yes, the
 /// run-time equivalent of the usual <c>LD_PRELOAD</c> fix. MKL asks once, at its first matrix product, and caches the
-/// answer, so this must run before libtorch multiplies anything: <see cref="TorchRuntime.EnsureLoaded"/> calls it.
-/// Set <c>TRIGRAMLENS_KEEP_MKL_DISPATCH=1</c> to keep MKL's own choice (the two families of kernels round differently,
-/// so trained weights differ in their last bits between the two).
+/// answer, so this must run before libtorch multiplies anything. It rewrites libtorch's code pointers for the whole
+/// process, so it is an opt-in: <see cref="TorchRuntime.Configure"/> with
+/// <see cref="TorchRuntimeOptions.MklAvx512OnNonIntel"/> (the command-line tool turns it on at startup). Set
+/// <c>TRIGRAMLENS_KEEP_MKL_DISPATCH=1</c> to keep MKL's own choice even then (the two families of kernels round
+/// differently, so trained weights differ in their last bits between the two).
 /// </summary>
-public static class MklCpuDispatch
+internal static class MklCpuDispatch
 {
     public const string KeepVariable = "TRIGRAMLENS_KEEP_MKL_DISPATCH";
     internal const string Library = "libtorch_cpu.so", Function = "mkl_serv_intel_cpu_true";

@@ -4,8 +4,9 @@ using TorchSharp;
 namespace TrigramLens.Runtime;
 
 /// <summary>
-/// One place that loads libtorch and turns the many ways it can fail into one readable error.
-/// Everything in the toolkit that touches tensors calls <see cref="EnsureLoaded"/> first.
+/// One place that loads libtorch and turns the many ways it can fail into one readable error. Everything in the
+/// toolkit that touches tensors calls <see cref="EnsureLoaded"/> first; loading changes nothing else in the process.
+/// Process-wide tuning is an explicit opt-in (<see cref="Configure"/>).
 /// </summary>
 public static class TorchRuntime
 {
@@ -21,40 +22,41 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_loaded) return;
-            string? library = Preload();
-            var (stdout, stderr) = (Console.Out, Console.Error);
+            Preload();
             try
             {
-                // On failure TorchSharp narrates its search (and copies files) on the console; our error says it in a line.
-                Console.SetOut(TextWriter.Null);
-                Console.SetError(TextWriter.Null);
                 torch.InitializeDeviceType(DeviceType.CPU);
             }
             catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException
                                            or EntryPointNotFoundException or BadImageFormatException)
             {
-                string reason = library is null && OperatingSystem.IsLinux()
-                    ? $"libLibTorchSharp.so is not under {Path.Combine(AppContext.BaseDirectory, "runtimes")}"
-                    : LoaderReason(e.GetBaseException().Message);
-                throw new TorchRuntimeException($"libtorch could not be loaded ({reason}). {Advice}", e);
+                throw new TorchRuntimeException($"libtorch could not be loaded ({LoaderReason(e.GetBaseException().Message)}). {Advice}", e);
             }
-            finally
-            {
-                Console.SetOut(stdout);
-                Console.SetError(stderr);
-            }
-            MklCpuDispatch.Apply();   // before libtorch's first matrix product
             _loaded = true;
         }
     }
 
     /// <summary>
-    /// Loads libLibTorchSharp from where the build puts it, so a failure reports the dynamic loader's own reason
-    /// (a missing file or symbol version) instead of TorchSharp's fallback search. Returns the path loaded, if any.
+    /// Applies process-wide settings the host opts into (see <see cref="TorchRuntimeOptions"/>), loading libtorch first.
+    /// Call it once, at startup, before any tensor work: the MKL setting is read by MKL at the process's first matrix
+    /// product. Calling it again changes nothing that is already set.
     /// </summary>
-    static string? Preload()
+    public static void Configure(TorchRuntimeOptions options)
     {
-        if (!OperatingSystem.IsLinux()) return null;
+        EnsureLoaded();
+        if (options.MklAvx512OnNonIntel) MklCpuDispatch.Apply();
+    }
+
+    /// <summary>Which MKL kernels run the matrix products, in a phrase for logs and benchmarks.</summary>
+    public static string MatrixKernels => MklCpuDispatch.Status ?? "MKL's own kernel choice (stock libtorch: TorchRuntime.Configure did not ask otherwise)";
+
+    /// <summary>
+    /// Loads libLibTorchSharp from where the build puts it, so a failure reports the dynamic loader's own reason
+    /// (a missing file or symbol version) instead of TorchSharp's fallback search.
+    /// </summary>
+    static void Preload()
+    {
+        if (!OperatingSystem.IsLinux()) return;
         string baseDir = AppContext.BaseDirectory;
         string? path = new[]
         {
@@ -62,11 +64,22 @@ public static class TorchRuntime
             Path.Combine(baseDir, "runtimes", "linux-x64", "native", "libLibTorchSharp.so"),
             Path.Combine(baseDir, "libLibTorchSharp.so"),
         }.FirstOrDefault(File.Exists);
-        if (path is null) return null;   // an unusual layout: let TorchSharp search
+        if (path is null)
+        {
+            // An unusual layout (a notebook, a host that placed the natives itself): a load by name finds what the host
+            // registered. If that fails too, TorchSharp's own search would fail as well, and it narrates that search on
+            // the host's console before throwing, so say it in our one line instead.
+            if (NativeLibrary.TryLoad("libLibTorchSharp.so", typeof(torch).Assembly, null, out _)) return;
+            throw new TorchRuntimeException($"libtorch could not be loaded (libLibTorchSharp.so is not under {Path.Combine(baseDir, "runtimes")}" +
+                                            $" and not loadable by name; reference TorchSharp-cpu or another libtorch runtime package). {Advice}", null);
+        }
+        // TorchSharp ships the binding; libtorch itself comes from a runtime package the application references.
+        if (!File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "libtorch.so")))
+            throw new TorchRuntimeException($"libtorch could not be loaded: there is no libtorch beside {path}. The application must reference " +
+                                            "a libtorch runtime package (TorchSharp-cpu, or a CUDA one) besides TrigramLens.Toolkit.", null);
         try
         {
             NativeLibrary.Load(path);
-            return path;
         }
         catch (DllNotFoundException e)
         {
@@ -80,4 +93,4 @@ public static class TorchRuntime
 }
 
 /// <summary>The native tensor engine is missing or cannot be loaded on this machine.</summary>
-public sealed class TorchRuntimeException(string message, Exception inner) : Exception(message, inner);
+public sealed class TorchRuntimeException(string message, Exception? inner) : Exception(message, inner);

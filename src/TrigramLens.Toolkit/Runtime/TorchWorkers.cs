@@ -10,7 +10,7 @@ namespace TrigramLens.Runtime;
 /// thread, so a piece computes the same bits on any worker. Workers are started from the constructing thread and so
 /// inherit its floating-point mode (POSIX: new threads inherit the floating-point environment).
 /// </summary>
-public sealed class TorchWorkers : IDisposable
+internal sealed class TorchWorkers : IDisposable
 {
     readonly Worker[] _others;   // workers 1..n-1
 

@@ -1,8 +1,10 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TrigramLens.Kernels;
 using TrigramLens.Model;
 using TrigramLens.Runtime;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Training;
 
@@ -49,7 +51,7 @@ internal sealed class ShardedBackward : IDisposable
         var sum = results[0].gradient;
         for (int i = 1; i < results.Length; i++)
         {
-            sum.add_(results[i].gradient);
+            sum.add_(results[i].gradient, One);
             results[i].gradient.Dispose();
         }
         return (results.Sum(r => r.loss), sum);
@@ -59,6 +61,7 @@ internal sealed class ShardedBackward : IDisposable
     (Tensor gradient, double loss) Gradients(Tensor batch, long start, long length, long rows)
     {
         using var scope = NewDisposeScope();
+        using var kernels = HandWrittenKernels.Use();
         var tokens = batch.narrow(0, start, length);
         var loss = NextTokenLoss.Compute(_model, tokens, weight: (double)length / rows);
         var grads = torch.autograd.grad([loss], _parameters.Cast<Tensor>().ToList(), allow_unused: true);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
+using TrigramLens.Kernels;
 using TrigramLens.Model;
 using static TorchSharp.torch;
 
@@ -108,10 +109,12 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>One AdamW step at rate <paramref name="learningRate"/> on <paramref name="batch"/> [batch, seq]; returns its loss.
-    /// Does not move the position (for benchmarks and tests).</summary>
+    /// Does not move the position (for benchmarks and tests). The step runs the hand-written kernels
+    /// (<see cref="HandWrittenKernels"/>) where no hook asks for the hooked path.</summary>
     public double Step(Tensor batch, double learningRate)
     {
         using var scope = NewDisposeScope();
+        using var kernels = HandWrittenKernels.Use();
         double loss;
         if (_sharded is null)
         {

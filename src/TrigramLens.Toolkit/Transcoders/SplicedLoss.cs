@@ -1,6 +1,7 @@
 using TrigramLens.Hooks;
 using TrigramLens.Model;
 using TrigramLens.Training;
+using TrigramLens.Runtime;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Transcoders;
@@ -46,11 +47,11 @@ public sealed record SplicedLoss(double Clean, double Spliced, double MeanAblate
             using (cache)
             {
                 var part = cache[hook][.., ..^1].to(ScalarType.Float64).sum([0, 1]);
-                sum = sum is null ? part : sum.add_(part);
+                sum = sum is null ? part : sum.PlusInPlace(part);
                 count += batch.shape[0] * (batch.shape[1] - 1);
             }
         }
-        return (sum! / count).to(ScalarType.Float32);
+        return sum!.Over(count).to(ScalarType.Float32);
     }
 
     static double Loss(HookedTransformer model, Tensor tokens, int batchRows, Func<HookHandle>? attach)

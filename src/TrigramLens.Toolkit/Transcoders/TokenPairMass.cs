@@ -1,3 +1,4 @@
+using TrigramLens.Runtime;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Transcoders;
@@ -47,21 +48,18 @@ public sealed class TokenPairMass
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         long pos = tokens.shape[1];
-        var nonzero = activations.ne(0).nonzero();                       // [nnz, 3]: row, position, feature
+        var nonzero = activations.NonZero().nonzero();                       // [nnz, 3]: row, position, feature
         if (nonzero.shape[0] == 0) return;
-        var (row, p, feature) = (nonzero[.., 0], nonzero[.., 1], nonzero[.., 2]);
-        var values = activations.reshape(-1).index_select(0, (row * pos + p) * Features + feature);
-        var flat = tokens.reshape(-1);
-        var current = flat.index_select(0, row * pos + p);
-        var previous = where(p.gt(0), flat.index_select(0, row * pos + (p - 1).clamp_min(0)), full_like(p, -1));
-        var v = values.to(ScalarType.Float64).data<double>().ToArray();
-        var c = current.data<long>().ToArray();
-        var q = previous.data<long>().ToArray();
-        var f = feature.data<long>().ToArray();
+        var rp = nonzero[.., 0].Times(pos).add_(nonzero[.., 1], HeldScalars.One);       // [nnz]: row · pos + position
+        var f = nonzero[.., 2].data<long>().ToArray();
+        var at = rp.data<long>().ToArray();
+        var v = activations.reshape(-1).index_select(0, rp.Times((long)Features).add_(nonzero[.., 2], HeldScalars.One)).to(ScalarType.Float64).data<double>().ToArray();
+        var tokenAt = tokens.reshape(-1).data<long>().ToArray();
         for (int i = 0; i < v.Length; i++)
         {
             int j = (int)f[i];
-            long key = (q[i] + 1) << 32 | c[i];
+            long previous = at[i] % pos == 0 ? -1 : tokenAt[at[i] - 1];   // -1: the first position has none
+            long key = (previous + 1) << 32 | tokenAt[at[i]];
             ref double mass = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byPair[j], key, out _);
             mass += v[i];
             _total[j] += v[i];

@@ -79,7 +79,7 @@ public sealed class Transcoder : nn.Module<Tensor, Tensor>
     {
         CheckWidth(features, Cfg.d_sae, "feature");
         var y = nn.functional.linear(features, W_dec.t(), b_dec);
-        return W_skip is null ? y : y.add_(nn.functional.linear(x, W_skip));
+        return W_skip is null ? y : y.PlusInPlace(nn.functional.linear(x, W_skip));
     }
 
     /// <param name="x">[..., d_in]</param>

@@ -1,6 +1,8 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TrigramLens.Runtime;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Transcoders;
 
@@ -37,11 +39,6 @@ internal sealed record ChunkGradient(Tensor[] Gradients, double SquaredError, do
 /// </summary>
 internal static class TranscoderLoss
 {
-    // Scalars passed to native code are kept alive explicitly: an implicit double → Scalar temporary can be finalised
-    // while libtorch still reads it.
-    static readonly Scalar Zero = 0.0f.ToScalar();
-    static readonly Scalar One = 1.0f.ToScalar();
-
     /// <summary>The tensors training updates, in gradient order: W_enc, b_enc, W_dec, b_dec, [W_skip], [log θ].</summary>
     public static Parameter[] Parameters(Transcoder t, Parameter? logThreshold)
     {
@@ -75,10 +72,10 @@ internal static class TranscoderLoss
         var a = values.relu();                                                     // [n, k]
         var flatIndex = indices.reshape(-1);
         var rows = t.W_dec.index_select(0, flatIndex).view(n, k, dOut);            // [n, k, d_out]
-        var yhat = a.unsqueeze(1).bmm(rows).squeeze(1).add_(t.b_dec);              // [n, d_out]
-        if (t.W_skip is not null) yhat.add_(x.matmul(t.W_skip.t()));
+        var yhat = a.unsqueeze(1).bmm(rows).squeeze(1).add_(t.b_dec, One);              // [n, d_out]
+        if (t.W_skip is not null) yhat.add_(x.matmul(t.W_skip.t()), One);
         var r = yhat - y;
-        double sse = r.square().sum().item<float>();
+        double sse = r.Squared().sum().item<float>();
         using var s = scale.ToScalar();
         var gy = r * s;                                                            // [n, d_out]
 
@@ -101,9 +98,9 @@ internal static class TranscoderLoss
             var auxFlat = terms.Dead.index_select(0, auxLocal.reshape(-1));
             var auxRows = t.W_dec.index_select(0, auxFlat).view(n, terms.AuxK, dOut);
             var ehat = auxA.unsqueeze(1).bmm(auxRows).squeeze(1);                 // [n, d_out]
-            var diff = ehat + r;                                                   // ê − e with e = y − ŷ = −r
+            var diff = ehat.add(r, One);                                                   // ê − e with e = y − ŷ = −r
             double auxScale = terms.AuxCoefficient * scale;
-            aux = terms.AuxCoefficient * diff.square().sum().item<float>() / (terms.BatchPositions * terms.Variance);
+            aux = terms.AuxCoefficient * diff.Squared().sum().item<float>() / (terms.BatchPositions * terms.Variance);
             using var sa = auxScale.ToScalar();
             var ge = diff * sa;
             dWdec.index_add_(0, auxFlat, (auxA.unsqueeze(-1) * ge.unsqueeze(1)).view(n * terms.AuxK, dOut), One);
@@ -129,12 +126,12 @@ internal static class TranscoderLoss
         Tensor? theta = jump ? logThreshold!.exp() : null;
         var on = (jump ? pre.gt(theta!).logical_and_(pre.gt(Zero)) : pre.gt(Zero)).nonzero();   // [nnz, 2]: where f = pre > 0
         var (row, col) = (on[.., 0], on[.., 1]);
-        var f = pre.reshape(-1).index_select(0, row * m + col);                    // [nnz]
+        var f = pre.reshape(-1).index_select(0, row.Times(m).add_(col, One));                    // [nnz]
         var rows = t.W_dec.index_select(0, col);                                   // [nnz, d_out]
-        var yhat = zeros(n, dOut).index_add_(0, row, rows * f.unsqueeze(1), One).add_(t.b_dec);
-        if (t.W_skip is not null) yhat.add_(x.matmul(t.W_skip.t()));
+        var yhat = zeros(n, dOut).index_add_(0, row, rows * f.unsqueeze(1), One).add_(t.b_dec, One);
+        if (t.W_skip is not null) yhat.add_(x.matmul(t.W_skip.t()), One);
         var r = yhat - y;
-        double sse = r.square().sum().item<float>();
+        double sse = r.Squared().sum().item<float>();
         using var s = scale.ToScalar();
         var gy = r.mul_(s);                                                        // [n, d_out]
         var gyOn = gy.index_select(0, row);                                        // [nnz, d_out]
@@ -147,14 +144,14 @@ internal static class TranscoderLoss
         if (!jump && terms.L1 > 0)
         {
             // (λ/N) Σ_n Σ_i f_ni ‖W_dec,i‖: through f, and through the decoder norms.
-            var norms = t.W_dec.square().sum([1]).sqrt_();                         // [m]
+            var norms = t.W_dec.Squared().sum([1]).sqrt_();                         // [m]
             var mass = zeros(m).index_add_(0, col, f, One);                        // [m]
             double c = terms.L1 / terms.BatchPositions;
             penalty = c * (mass * norms).sum().item<float>();
             using var cs = c.ToScalar();
             using var tiny = 1e-12.ToScalar();
-            gf = gf + norms.index_select(0, col).mul_(cs);
-            dWdec.add_(t.W_dec.mul(mass.div(norms.clamp_min(tiny)).mul_(cs).unsqueeze(1)));
+            gf = gf.add(norms.index_select(0, col).mul_(cs), One);
+            dWdec.add_(t.W_dec.mul(mass.div(norms.clamp_min(tiny)).mul_(cs).unsqueeze(1)), One);
         }
         var dWencT = zeros(m, dIn).index_add_(0, col, x.index_select(0, row) * gf.unsqueeze(1), One);
         var dbenc = zeros(m).index_add_(0, col, gf, One);
@@ -174,7 +171,7 @@ internal static class TranscoderLoss
                 double c = terms.L0 / terms.BatchPositions;
                 penalty = c * on.shape[0];
                 using var cl = (-c / eps).ToScalar();
-                dTheta.add_(zeros(m).index_add_(0, wCol, ones(wCol.shape[0]), One).mul_(cl));
+                dTheta.add_(zeros(m).index_add_(0, wCol, ones(wCol.shape[0]), One).mul_(cl), One);
             }
             dLogTheta = dTheta.mul_(theta!);
         }

@@ -1,3 +1,4 @@
+using TrigramLens.Runtime;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Transcoders;
@@ -49,14 +50,14 @@ public sealed record TranscoderMetrics(long Positions, double Fvu, double Mse, d
             var xs = x.narrow(0, start, size);
             var ys = y.narrow(0, start, size);
             var (yhat, f) = transcoder.ForwardWithActivations(xs);
-            sse += (ys - yhat).to(ScalarType.Float64).square().sum().item<double>();
-            sst += (ys.to(ScalarType.Float64) - mean).square().sum().item<double>();
-            var on = f.ne(0).to(ScalarType.Float32);
+            sse += (ys - yhat).to(ScalarType.Float64).Squared().sum().item<double>();
+            sst += (ys.to(ScalarType.Float64) - mean).Squared().sum().item<double>();
+            var on = f.NonZero().to(ScalarType.Float32);
             var perFeature = on.sum([0]).to(ScalarType.Float64);
             active += perFeature.sum().item<double>();
-            counts.add_(perFeature);
+            counts.PlusInPlace(perFeature);
         }
-        var density = (counts / n).to(ScalarType.Float32).data<float>().ToArray();
+        var density = counts.Over(n).to(ScalarType.Float32).data<float>().ToArray();
         int dead = density.Count(d => d == 0), dense = density.Count(d => d > denseThreshold);
         return new TranscoderMetrics(n, sse / sst, sse / n, active / n, dead, dense, denseThreshold, density);
     }

@@ -70,7 +70,7 @@ public sealed class TranscoderTrainer : IDisposable
                 _inScale = _inputScale.ToScalar();
                 _outScale = _outputScale.ToScalar();
                 var y = y0 * _outScale;
-                _variance = (y - y.mean([0])).square().sum(1).mean().item<float>();
+                _variance = (y - y.mean([0])).Squared().sum(1).mean().item<float>();
             }
             if (!(_variance > 0)) throw new ArgumentException($"{_hookOut} does not vary over the batches: there is nothing to reconstruct");
 
@@ -78,7 +78,10 @@ public sealed class TranscoderTrainer : IDisposable
                 options.Activation == TranscoderActivation.TopK ? options.K : null, options.Skip, modelName);
             _training = new Transcoder(cfg);
             if (options.Activation == TranscoderActivation.JumpRelu)
-                _logThreshold = new Parameter(full(options.Width, Math.Log(options.JumpReluInitialThreshold)).DetachFromDisposeScope());
+                {
+                using var logTheta = Math.Log(options.JumpReluInitialThreshold).ToScalar();
+                _logThreshold = new Parameter(full(options.Width, logTheta).DetachFromDisposeScope());
+            }
             Initialise(y0);
             _parameters = TranscoderLoss.Parameters(_training, _logThreshold);
             _adam = new FlatAdamW(_parameters, options.Beta1, options.Beta2, options.AdamEps, weightDecay: 0);
@@ -135,13 +138,13 @@ public sealed class TranscoderTrainer : IDisposable
         var (x, y) = _buffer.Contents;
         var xn = (x - _inputMean).mul_(_inScale);
         var error = (y * _outScale) - _training.b_dec;                              // [n, d_out]
-        var weights = error.square().sum(1);
+        var weights = error.Squared().sum(1);
         var picks = multinomial(weights, Math.Min(cfg.d_sae, x.shape[0]), replacement: false, generator: _init);
         if (picks.shape[0] < cfg.d_sae) picks = cat([picks, multinomial(weights, cfg.d_sae - picks.shape[0], replacement: true, generator: _init)]);
         // Every encoder column has the same norm 1/M (M the mean input norm), so a position's largest pre-activations are
         // its most similar seeds; the decoder row makes the seed's own reconstruction exact.
         var inputs = xn.index_select(0, picks);                                    // [d_sae, d_in]
-        var norms = inputs.norm(1, keepdim: true).clamp_min(1e-12);                // [d_sae, 1]
+        var norms = inputs.norm(1, keepdim: true).AtLeast(1e-12);                // [d_sae, 1]
         var meanNorm = xn.norm(1).mean();
         _training.W_enc.copy_((inputs / norms / meanNorm).t());
         _training.W_dec.copy_(error.index_select(0, picks) * meanNorm / norms);
@@ -232,7 +235,7 @@ public sealed class TranscoderTrainer : IDisposable
             sse += chunks[c].SquaredError;
             active += chunks[c].Active;
             if (c == 0) continue;
-            for (int p = 0; p < gradients.Length; p++) gradients[p].add_(chunks[c].Gradients[p]);
+            for (int p = 0; p < gradients.Length; p++) gradients[p].PlusInPlace(chunks[c].Gradients[p]);
             fired = fired.logical_or(chunks[c].Fired);
         }
         using (var flat = FlatAdamW.Flatten(gradients)) _adam.Step(LearningRate(_options, Step), flat);
@@ -241,7 +244,7 @@ public sealed class TranscoderTrainer : IDisposable
         using (var positions = ((long)n).ToScalar())
         using (var zero = 0L.ToScalar())
         {
-            _sinceFired.add_(positions).masked_fill_(fired, zero);
+            _sinceFired.add_(positions, HeldScalars.One).masked_fill_(fired, zero);
         }
         Step++;
         if (_options.ResampleEvery > 0 && Step % _options.ResampleEvery == 0 && Step <= _options.Steps / 2)
@@ -268,8 +271,8 @@ public sealed class TranscoderTrainer : IDisposable
         long count = dead.shape[0];
         if (count == 0 || count == _options.Width) return 0;
         var residual = y - _training.Decode(Encode(x), x);                         // [n, d_out]
-        var weights = residual.square().sum(1);
-        bool distinct = count <= weights.gt(0).sum().item<long>();
+        var weights = residual.Squared().sum(1);
+        bool distinct = count <= weights.Positive().sum().item<long>();
         var picks = multinomial(weights, count, replacement: !distinct, generator: _shuffle);
         var inputs = x.index_select(0, picks);                                     // [count, d_in]
         if (_options.Activation == TranscoderActivation.TopK)
@@ -278,11 +281,11 @@ public sealed class TranscoderTrainer : IDisposable
             // largest pre-activation there, and make it rebuild what the position is missing (with k = 1, what the
             // feature it displaces wrote: the whole output above b_dec and the skip path).
             var pre = _training.PreActivations(inputs);
-            var kth = pre.topk(_options.K, dim: -1).values.min(1).values.clamp_min(1e-3) * 1.05;        // [count]
+            var kth = pre.topk(_options.K, dim: -1).values.min(1).values.AtLeast(1e-3).Times(1.05);        // [count]
             var target = _options.K == 1
                 ? y.index_select(0, picks) - _training.b_dec - (_training.W_skip is null ? zeros_like(_training.b_dec) : inputs.matmul(_training.W_skip.t()))
                 : residual.index_select(0, picks);
-            _training.W_enc.index_copy_(1, dead, (inputs * (kth / inputs.square().sum(1).clamp_min(1e-12)).unsqueeze(1)).t());
+            _training.W_enc.index_copy_(1, dead, (inputs * (kth / inputs.Squared().sum(1).AtLeast(1e-12)).unsqueeze(1)).t());
             _training.W_dec.index_copy_(0, dead, target / kth.unsqueeze(1));
         }
         else
@@ -291,9 +294,9 @@ public sealed class TranscoderTrainer : IDisposable
             var decNorm = _training.W_dec.norm(1).masked_select(live).mean();
             var encNorm = _training.W_enc.norm(0).masked_select(live).mean();
             var dirOut = residual.index_select(0, picks);
-            dirOut = dirOut / dirOut.norm(1, keepdim: true).clamp_min(1e-12) * decNorm;
+            dirOut = dirOut / dirOut.norm(1, keepdim: true).AtLeast(1e-12) * decNorm;
             using var fifth = 0.2.ToScalar();
-            var dirIn = inputs / inputs.norm(1, keepdim: true).clamp_min(1e-12) * encNorm * fifth;
+            var dirIn = inputs / inputs.norm(1, keepdim: true).AtLeast(1e-12) * encNorm * fifth;
             _training.W_dec.index_copy_(0, dead, dirOut);
             _training.W_enc.index_copy_(1, dead, dirIn.t());
         }
@@ -368,7 +371,7 @@ public sealed class TranscoderTrainer : IDisposable
     {
         if (_logThreshold is null) return _training.Encode(x);
         var pre = _training.PreActivations(x);
-        return pre * pre.gt(_logThreshold.exp()).logical_and_(pre.gt(0)).to(ScalarType.Float32);
+        return pre * pre.gt(_logThreshold.exp()).logical_and_(pre.Positive()).to(ScalarType.Float32);
     }
 
     /// <summary>A copy of the current transcoder in the model's units. Training saw <c>x' = s_in (x − μ)</c> and

@@ -1,3 +1,5 @@
+using TrigramLens.Model;
+
 namespace TrigramLens.Trigrams.Data;
 
 /// <summary>
@@ -14,6 +16,17 @@ public sealed record TrigramDataConfig
 
     /// <summary>The challenge's settings.</summary>
     public static TrigramDataConfig Arena { get; } = new();
+
+    /// <summary>
+    /// The data every command and the study build from a seed: the challenge's settings with that seed, sized to a model's
+    /// vocabulary and context when one is given (the one place the data configuration is made).
+    /// </summary>
+    public static TrigramDataConfig For(int seed, HookedTransformerConfig? model = null) => Arena with
+    {
+        Seed = seed,
+        DVocab = model?.d_vocab ?? Arena.DVocab,
+        SeqLen = model?.n_ctx ?? Arena.SeqLen,
+    };
 
     public int ResolvedTrigramCount => NTrigrams ?? TrigramSet.CountFor(TrigramProb ?? throw new InvalidOperationException("give TrigramProb or NTrigrams"), DVocab);
 

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TrigramLens.Runtime;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Trigrams.Data;
 
@@ -11,7 +12,7 @@ namespace TrigramLens.Trigrams.Data;
 /// </summary>
 public sealed class TrigramDataset : IDisposable
 {
-    TrigramDataset(TrigramDataConfig config, TrigramSet trigrams, Tensor tokens)
+    internal TrigramDataset(TrigramDataConfig config, TrigramSet trigrams, Tensor tokens)
     {
         Config = config;
         Trigrams = trigrams;
@@ -61,11 +62,13 @@ public sealed class TrigramDataset : IDisposable
         using var scope = NewDisposeScope();
         var table = trigrams.CompletionTable();
         long seqLen = tokens.shape[1];
+        using var vocab = ((long)trigrams.DVocab).ToScalar();   // held for every call that reads it
+        using var zero = 0L.ToScalar();
         for (long i = 0; i + 2 < seqLen; i++)
         {
-            var completion = table.index_select(0, tokens[.., i] * trigrams.DVocab + tokens[.., i + 1]);
+            var completion = table.index_select(0, tokens[.., i].mul(vocab).add_(tokens[.., i + 1], One));
             var target = tokens[.., i + 2];
-            target.copy_(where(completion.ge(0), completion, target));
+            target.copy_(where(completion.ge(zero), completion, target));
         }
     }
 
@@ -76,8 +79,10 @@ public sealed class TrigramDataset : IDisposable
     {
         using var scope = NewDisposeScope();
         long seqLen = tokens.shape[1];
-        var keys = tokens[.., ..(int)(seqLen - 1)] * trigrams.DVocab + tokens[.., 1..];
-        var isPrefix = trigrams.CompletionTable().index_select(0, keys.flatten()).view(keys.shape).ge(0);
+        using var vocab = ((long)trigrams.DVocab).ToScalar();
+        using var zero = 0L.ToScalar();
+        var keys = tokens[.., ..(int)(seqLen - 1)].mul(vocab).add_(tokens[.., 1..], One);
+        var isPrefix = trigrams.CompletionTable().index_select(0, keys.flatten()).view(keys.shape).ge(zero);
         return isPrefix.nonzero().MoveToOuterDisposeScope();
     }
 

@@ -1,5 +1,4 @@
 using TrigramLens.Model;
-using TrigramLens.Runtime;
 using TrigramLens.Training;
 using TrigramLens.Trigrams.Data;
 using static TorchSharp.torch;
@@ -32,30 +31,10 @@ public sealed record TrigramModelMetrics(TrigramAccuracy Accuracy, double MeanCo
         return onTrigrams with { Loss = loss, LossAsFraction = LossFraction(loss, dataset.Config.DVocab, dataset.Config.ResolvedTrigramProb) };
     }
 
-    /// <summary>
-    /// Mean next-token loss over every target of <paramref name="tokens"/>, in batches on <paramref name="threads"/>
-    /// single-threaded workers (<see cref="TorchWorkers"/>). Batch results are summed in batch order, so the number is
-    /// the same for any thread count. Computed as training computes it (the last position is never
-    /// unembedded, hooks see <c>pos − 1</c> positions), in small batches: on 5,000 sequences and 2 threads about 75 ms
-    /// against 115 ms for whole-sequence batches of 1,000.
-    /// </summary>
-    public static double DatasetLoss(HookedTransformer model, Tensor tokens, int batchSize = 100, int threads = 1)
-    {
-        long rows = tokens.shape[0];
-        if (rows == 0) return double.NaN;
-        int batches = (int)((rows + batchSize - 1) / batchSize);
-        var sums = TorchWorkers.Map(batches, threads, b =>
-        {
-            using var _ = no_grad();
-            using var scope = NewDisposeScope();
-            long start = (long)b * batchSize;
-            var batch = tokens.narrow(0, start, Math.Min(batchSize, rows - start));
-            return (double)(NextTokenLoss.Compute(model, batch).item<float>() * batch.shape[0]);
-        });
-        double total = 0;
-        foreach (double sum in sums) total += sum;
-        return total / rows;
-    }
+    /// <summary>Mean next-token loss over every target of <paramref name="tokens"/> (<see cref="NextTokenLoss.Mean"/>):
+    /// the same number for any thread count.</summary>
+    public static double DatasetLoss(HookedTransformer model, Tensor tokens, int batchSize = 100, int threads = 1) =>
+        NextTokenLoss.Mean(model, tokens, batchSize, threads);
 
     /// <summary><c>(loss − (1 − p) ln V) / (p ln V)</c>: 1 for uniform guessing, 0 for the best achievable loss.</summary>
     public static double LossFraction(double loss, int dVocab, double trigramProb)

@@ -2,6 +2,7 @@ using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Trigrams.Study;
 
@@ -24,7 +25,7 @@ public static class AttentionPathAccuracy
             var residMid = cache["resid_mid", 0][.., 1];                                   // [n, d_model]
             return new AttentionPathResult(
                 TrigramAccuracy.FromLogits(trigrams, model.unembed.call(residMid)),
-                TrigramAccuracy.FromLogits(trigrams, model.unembed.call(residMid + meanMlpOut)));
+                TrigramAccuracy.FromLogits(trigrams, model.unembed.call(residMid.add(meanMlpOut, One))));
         }
     }
 

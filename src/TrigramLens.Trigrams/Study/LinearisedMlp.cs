@@ -1,8 +1,10 @@
+using TorchSharp;
 using TrigramLens.Analysis;
 using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Trigrams.Study;
 
@@ -45,13 +47,14 @@ public static class LinearisedMlp
             var x = residMid[.., p];                                                  // [rows, d_model]
             var slopes = MlpJacobian.Slopes(model, 0, x);                             // [rows, d_mlp]
             var jacobiansT = matmul(mapsT, slopes.T);                                 // [out·in, rows]
-            sum.add_(jacobiansT.sum(1));
+            sum.add_(jacobiansT.sum(1), One);
             medians[p] = Median.Lower(jacobiansT, -1).MoveToOuterDisposeScope();
             // J x without forming J: W_outᵀ diag(slope) W_inᵀ x.
             var projected = matmul(matmul(x, mlp.W_in) * slopes, mlp.W_out);         // [rows, d_model]
             biases[p] = Median.Lower((mlpOut[.., p] - projected).T, -1).MoveToOuterDisposeScope();
         }
-        var mean = (sum / (rows * positions)).view(dModel, dModel);
+        using var count = (rows * positions).ToScalar();
+        var mean = sum.div(count).view(dModel, dModel);
         var median = Median.Lower(stack(medians, 1), -1).view(dModel, dModel);
         var bias = Median.Lower(stack(biases, 1), -1);
 
@@ -59,7 +62,7 @@ public static class LinearisedMlp
         using (cache)
         {
             var x = cache["resid_mid", 0][.., 1];                                     // [n, d_model]
-            var residPost = bias + x + matmul(x, median.T);
+            var residPost = bias.add(x, One).add_(matmul(x, median.T), One);
             var accuracy = TrigramAccuracy.FromLogits(trigrams, model.unembed.call(residPost));
             return new LinearisedMlpResult(
                 mean.MoveToOuterDisposeScope(), median.MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope(),

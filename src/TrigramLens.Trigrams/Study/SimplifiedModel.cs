@@ -2,6 +2,7 @@ using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Trigrams.Study;
 
@@ -24,12 +25,12 @@ public static class SimplifiedModel
     {
         using var _ = no_grad();
         var attn = model.blocks[0].attn;
-        var e0 = model.W_E.index_select(0, prefixes[.., 0]) + model.W_pos[0];     // [n, d_model]
-        var e1 = model.W_E.index_select(0, prefixes[.., 1]) + model.W_pos[1];
-        var ov = matmul(matmul(e0, attn.W_V[head]) + attn.b_V[head], attn.W_O[head]) + attn.b_O;
-        var resid = ov + e1;
+        var e0 = model.W_E.index_select(0, prefixes[.., 0]).add_(model.W_pos[0], One);     // [n, d_model]
+        var e1 = model.W_E.index_select(0, prefixes[.., 1]).add_(model.W_pos[1], One);
+        var ov = matmul(matmul(e0, attn.W_V[head]).add_(attn.b_V[head], One), attn.W_O[head]).add_(attn.b_O, One);
+        var resid = ov.add_(e1, One);
         var mlp = model.blocks[0].mlp ?? throw new InvalidOperationException("the simplified model needs an MLP");
-        return model.unembed.call(mlp.call(resid) + resid);
+        return model.unembed.call(mlp.call(resid).add_(resid, One));
     }
 
     public static SimplifiedModelResult Evaluate(HookedTransformer model, TrigramSet trigrams, int head = 0)

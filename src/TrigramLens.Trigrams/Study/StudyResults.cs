@@ -1,6 +1,10 @@
 using System.Text.Json.Serialization;
+using TrigramLens.Analysis;
 using TrigramLens.Model;
+using TrigramLens.Training;
+using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
+using static TorchSharp.torch;
 
 namespace TrigramLens.Trigrams.Study;
 
@@ -33,7 +37,19 @@ public sealed record TrainingSummary(string Recipe, int Seed, int Epochs, double
 
 public sealed record AnalysisDatasetInfo(int Seed, long Size, int SeqLen, int DVocab, int NTrigrams, long TrigramPositions);
 
-public sealed record HeadlineMetrics(TrigramAccuracy TrigramAccuracy, double MeanCorrectProbability, double Loss, double LossAsFraction);
+public sealed record HeadlineMetrics(TrigramAccuracy TrigramAccuracy, double MeanCorrectProbability, double Loss, double LossAsFraction)
+{
+    /// <summary>The model on every trigram's prefix, and its next-token loss on the analysis set from the cached logits.</summary>
+    /// <param name="logits">[rows, pos, d_vocab] the model's logits on <paramref name="dataset"/>'s tokens</param>
+    public static HeadlineMetrics Of(HookedTransformer model, TrigramDataset dataset, Tensor logits)
+    {
+        var onTrigrams = TrigramModelMetrics.OnTrigrams(model, dataset.Trigrams);
+        using var loss = NextTokenLoss.Compute(logits, dataset.Tokens);
+        double value = loss.item<float>();
+        return new HeadlineMetrics(onTrigrams.Accuracy, onTrigrams.MeanCorrectProbability, value,
+            TrigramModelMetrics.LossFraction(value, dataset.Config.DVocab, dataset.Config.ResolvedTrigramProb));
+    }
+}
 
 /// <param name="InContextCompletions">trigram completions inside the analysis dataset (prefix at positions ≤ seq_len − 3)
 /// that the model's argmax predicts</param>
@@ -47,7 +63,12 @@ public sealed record AttentionResults(IReadOnlyList<int> Rows, Count InContextCo
 /// <param name="PositionalScoreStd">spread of positional scores over the causal (key ≤ query) half</param>
 /// <param name="TokenScoreStd">spread of token-only scores over the causal half, analysis row 0</param>
 public sealed record QkResults(Count PositionalPrefersCurrent, Count PositionalPrefersPrevious, double PositionalCurrentOverPrevious,
-    double PositionalScoreStd, double TokenScoreStd);
+    double PositionalScoreStd, double TokenScoreStd)
+{
+    public static QkResults From(PositionalPreference preference, double positionalSpread, double tokenSpread) => new(
+        new Count(preference.PrefersCurrent, preference.Queries), new Count(preference.PrefersPrevious, preference.Queries),
+        preference.CurrentOverPrevious, positionalSpread, tokenSpread);
+}
 
 public sealed record TokenPairMapResults(
     int FigureTokens, int Vocabulary, Count RowsWhoseHottestKeyIsAPrefix, double Threshold, int HotSpots,
@@ -72,9 +93,19 @@ public sealed record MlpJacobianResults(long Positions, float[][] Mean, float[][
 public sealed record JacobianCheck(int Rows, double MaxAbsDifference);
 
 public sealed record PrincipalAngleResults(float[] Cosines, double[] AnglesDegrees,
-    [property: JsonPropertyName("dimensions_above_0_9")] int DimensionsAbove09);
+    [property: JsonPropertyName("dimensions_above_0_9")] int DimensionsAbove09)
+{
+    /// <summary>Angles in degrees (cosines clipped to [−1, 1] first: rounding can leave a shared direction at 1.0000001)
+    /// and how many cosines exceed 0.9.</summary>
+    public static PrincipalAngleResults FromCosines(float[] cosines) => new(cosines,
+        cosines.Select(c => Math.Acos(Math.Clamp((double)c, -1, 1)) * 180 / Math.PI).ToArray(), cosines.Count(c => c > 0.9));
+}
 
-public sealed record ResidualVarianceResults(float[] Variance, double Min, double Max, double MaxOverMin);
+public sealed record ResidualVarianceResults(float[] Variance, double Min, double Max, double MaxOverMin)
+{
+    public static ResidualVarianceResults FromVariance(float[] variance) =>
+        new(variance, variance.Min(), variance.Max(), (double)variance.Max() / variance.Min());
+}
 
 public sealed record FigureInfo(string File, string Section, string Caption);
 
@@ -84,8 +115,3 @@ public sealed record Count(long K, long N)
     public double Fraction => N == 0 ? 0 : (double)K / N;
     public override string ToString() => $"{K} / {N} ({Fraction:P1})";
 }
-
-/// <summary>Summary of a sample of values.</summary>
-public sealed record Distribution(long N, double Mean, double Median,
-    [property: JsonPropertyName("fraction_above_0_9")] double FractionAbove09,
-    [property: JsonPropertyName("fraction_below_0_5")] double FractionBelow05);

@@ -27,6 +27,14 @@ public sealed record TokenPairAgreementResult(
 public static class TokenPairAgreement
 {
     /// <summary>
+    /// The token-pair map over the whole vocabulary: query token × key token, token-only scores (no position), softmax
+    /// over keys. Row <c>b</c> is where token <c>b</c>, as a query, would look: its hot spots should be the <c>a</c> of
+    /// every trigram <c>(a, b, ·)</c>. Returns <c>[d_vocab, d_vocab]</c>.
+    /// </summary>
+    public static Tensor Map(HookedTransformer model, int head = 0) =>
+        QkScores.TokenPairMap(model, tensor(Enumerable.Range(0, model.Cfg.d_vocab).Select(t => (long)t).ToArray()), 0, head);
+
+    /// <summary>
     /// Builds the token-pair map over the whole vocabulary (query token × key token, token-only scores, softmax over
     /// keys) and compares its hot spots with the trigram prefixes: query = <c>trigram[1]</c>, key = <c>trigram[0]</c>.
     /// </summary>
@@ -34,7 +42,7 @@ public static class TokenPairAgreement
     {
         using var scope = NewDisposeScope();
         int vocab = model.Cfg.d_vocab;
-        var map = QkScores.TokenPairMap(model, arange(vocab, dtype: ScalarType.Int64), 0, head);   // [query, key]
+        var map = Map(model, head);                                                                  // [query, key]
         float[] cells = map.contiguous().data<float>().ToArray();
         double At(int query, int key) => cells[query * vocab + key];
         int Hottest(int query) => Enumerable.Range(0, vocab).MaxBy(k => At(query, k));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TorchSharp;
 using TrigramLens.Analysis;
 using TrigramLens.Figures;
 using TrigramLens.Hooks;
@@ -6,13 +7,17 @@ using TrigramLens.Model;
 using TrigramLens.Training;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
+using TrigramLens.Trigrams.Study.Report;
 using static TorchSharp.torch;
+using static TrigramLens.Runtime.HeldScalars;
 
 namespace TrigramLens.Trigrams.Study;
 
 /// <summary>
 /// The whole investigation of a trigram model (study-spec §4), in order: every number into <see cref="StudyResults"/>,
-/// every figure as a PNG in the output directory.
+/// every figure as a PNG in the output directory. This class only sequences the stages, collects their results and
+/// queues figures; every number comes from a named, tested function (<see cref="PrefixAttention"/>,
+/// <see cref="PositionalPreference"/>, <see cref="TokenPairAgreement"/>, <see cref="SimplifiedModel"/>, ...).
 /// </summary>
 public sealed class TrigramStudy
 {
@@ -25,9 +30,7 @@ public sealed class TrigramStudy
     readonly List<FigureInfo> _figures = [];
     readonly FigureBatch _rendering = new();
     readonly Dictionary<string, double> _seconds = [];
-    int _stage;
-
-    public const int StageCount = 12;
+    StudyReportInputs? _reportInputs;   // what the interactive report needs of the analysis set, kept past its disposal
 
     TrigramStudy(HookedTransformer model, StudyOptions options, IReadOnlyList<int[]> prefixes, string directory, Action<StudyStage>? onStage)
     {
@@ -61,10 +64,11 @@ public sealed class TrigramStudy
         try
         {
             StudyResults results;
+            var study = new TrigramStudy(model, options, prefixes, output.Staging, onStage);
             using (no_grad())
-                results = new TrigramStudy(model, options, prefixes, output.Staging, onStage).Execute(modelSource);
+                results = study.Execute(modelSource);
             StudyResultsJson.Write(Path.Combine(output.Staging, "results.json"), results);
-            StudyReport.Write(Path.Combine(output.Staging, "report.html"), results);
+            StudyReport.Write(Path.Combine(output.Staging, "report.html"), results, study._reportInputs);
             output.Publish([.. results.Figures.Select(f => f.File), "results.json", "report.html"]);
             return results;
         }
@@ -78,69 +82,80 @@ public sealed class TrigramStudy
     StudyResults Execute(string modelSource)
     {
         var cfg = _model.Cfg;
-        var dataConfig = TrigramDataConfig.Arena with { Seed = _options.Seed, DVocab = cfg.d_vocab, SeqLen = cfg.n_ctx };
-
-        TrigramDataset dataset = null!;
-        ActivationCache cache = null!;
-        Tensor logits = null!;
+        TrigramDataset? dataset = null;
+        ActivationCache? cache = null;
+        Tensor? logits = null, positions = null;
+        AnalysisDatasetInfo info = null!;
         HeadlineMetrics metrics = null!;
-        Stage("Analysis dataset, activation cache and headline metrics", () =>
-        {
-            dataset = TrigramDataset.Generate(dataConfig, _options.AnalysisSize);
-            // Only what the analyses read: every activation of 2,500 × 50 positions would be ~4× the memory.
-            (logits, cache) = _model.RunWithCache(dataset.Tokens,
-                ActivationNames.Get("pattern", 0), ActivationNames.Get("resid_mid", 0), ActivationNames.Get("mlp_out", 0));
-            logits = logits.DetachFromDisposeScope();
-            var m = TrigramModelMetrics.OnTrigrams(_model, dataset.Trigrams);
-            double loss = NextTokenLoss.Compute(logits, dataset.Tokens).item<float>();
-            metrics = new HeadlineMetrics(m.Accuracy, m.MeanCorrectProbability, loss,
-                TrigramModelMetrics.LossFraction(loss, cfg.d_vocab, dataConfig.ResolvedTrigramProb));
-        });
+        AttentionResults attention = null!;
+        QkResults qk = null!;
+        TokenPairMapResults pairs = null!;
+        List<int[]> table = null!;
+        List<PredictionDistribution> predictions = null!;
+        SimplifiedModelResults simplified = null!;
+        DirectLogitAttributionResults dla = null!;
+        MlpJacobianResults jacobians = null!;
+        PrincipalAngleResults angles = null!;
+        ResidualVarianceResults variance = null!;
 
-        using (dataset)
-        using (cache)
-        using (logits)
+        // The stages, in the order of study-spec §4; their count is this list's.
+        (string Name, Action Run)[] stages =
+        [
+            ("Analysis dataset, activation cache and headline metrics", () =>
+            {
+                dataset = TrigramDataset.Generate(TrigramDataConfig.For(_options.Seed, cfg), _options.AnalysisSize);
+                // Only what the analyses read: every activation of 2,500 × 50 positions would be ~4× the memory.
+                (logits, cache) = _model.RunWithCache(dataset.Tokens,
+                    ActivationNames.Get("pattern", 0), ActivationNames.Get("resid_mid", 0), ActivationNames.Get("mlp_out", 0));
+                logits = logits.DetachFromDisposeScope();
+                positions = dataset.TrigramPositions().DetachFromDisposeScope();
+                info = new AnalysisDatasetInfo(_options.Seed, dataset.Size, cfg.n_ctx, cfg.d_vocab, dataset.Trigrams.Count, positions.shape[0]);
+                metrics = HeadlineMetrics.Of(_model, dataset, logits);
+            }),
+            ("Attention patterns", () => attention = AttentionPatterns(dataset!, cache!, logits!, positions!)),
+            ("Positional and token QK scores", () => qk = QkDecomposition(dataset!, positions!)),
+            ("Token-pair map", () => pairs = TokenPairMap(dataset!.Trigrams)),
+            ("Trigram table", () => table = dataset!.Trigrams.SortedBySecond().Select(t => new[] { t.A, t.B, t.C }).ToList()),
+            ("Prediction distributions", () => predictions = PredictionDistributions(dataset!.Trigrams)),
+            ("Simplified model", () =>
+            {
+                var r = SimplifiedModel.Evaluate(_model, dataset!.Trigrams, Head);
+                simplified = new SimplifiedModelResults(r.Simplified, r.FullModel, r.Misses);
+            }),
+            ("Direct logit attribution", () =>
+            {
+                using var mean = AttentionPathAccuracy.MeanMlpOut(cache!["mlp_out", 0]);
+                var r = AttentionPathAccuracy.Evaluate(_model, dataset!.Trigrams, mean);
+                dla = new DirectLogitAttributionResults(r.ResidMid, r.ResidMidPlusMeanMlp, mean.data<float>().ToArray());
+            }),
+            ("MLP Jacobians and linearised MLP", () => jacobians = Jacobians(dataset!, cache!)),
+            ("Principal angles (W_O vs W_in)", () => angles = PrincipalAngleStage()),
+            ("Residual variance", () => variance = ResidualVariance(cache!)),
+            ("Rendering figures", () => _rendering.RenderAll()),
+        ];
+        try
         {
-            using var positions = dataset.TrigramPositions();
-            var info = new AnalysisDatasetInfo(_options.Seed, dataset.Size, cfg.n_ctx, cfg.d_vocab, dataset.Trigrams.Count, positions.shape[0]);
-            var attention = Stage("Attention patterns", () => AttentionPatterns(dataset, cache, logits, positions));
-            var qk = Stage("Positional and token QK scores", () => QkDecomposition(dataset, positions));
-            var pairs = Stage("Token-pair map", () => TokenPairMap(dataset.Trigrams));
-            var table = Stage("Trigram table", () => dataset.Trigrams.SortedBySecond().Select(t => new[] { t.A, t.B, t.C }).ToList());
-            var predictions = Stage("Prediction distributions", () => PredictionDistributions(dataset.Trigrams));
-            var simplified = Stage("Simplified model", () =>
-            {
-                var r = SimplifiedModel.Evaluate(_model, dataset.Trigrams, Head);
-                return new SimplifiedModelResults(r.Simplified, r.FullModel, r.Misses);
-            });
-            var dla = Stage("Direct logit attribution", () =>
-            {
-                using var mean = AttentionPathAccuracy.MeanMlpOut(cache["mlp_out", 0]);
-                var r = AttentionPathAccuracy.Evaluate(_model, dataset.Trigrams, mean);
-                return new DirectLogitAttributionResults(r.ResidMid, r.ResidMidPlusMeanMlp, mean.data<float>().ToArray());
-            });
-            var jacobians = Stage("MLP Jacobians and linearised MLP", () => Jacobians(dataset, cache));
-            var angles = Stage("Principal angles (W_O vs W_in)", PrincipalAngleStage);
-            var variance = Stage("Residual variance", () => ResidualVariance(cache));
-            Stage($"Rendering {_rendering.Count} figures", () => _rendering.RenderAll());
-
-            return new StudyResults(1, new ModelInfo(modelSource, cfg, _options.Training), info, metrics, attention, qk, pairs, table, predictions,
-                simplified, dla, jacobians, angles, variance, _figures, _seconds);
+            for (int i = 0; i < stages.Length; i++) RunStage(i + 1, stages.Length, stages[i].Name, stages[i].Run);
+            _reportInputs = StudyReportInputs.From(_model, dataset!);
         }
+        finally
+        {
+            dataset?.Dispose();
+            cache?.Dispose();
+            logits?.Dispose();
+            positions?.Dispose();
+        }
+        return new StudyResults(1, new ModelInfo(modelSource, cfg, _options.Training), info, metrics, attention, qk, pairs, table, predictions,
+            simplified, dla, jacobians, angles, variance, _figures, _seconds);
     }
 
-    T Stage<T>(string name, Func<T> work)
+    void RunStage(int index, int count, string name, Action work)
     {
         var clock = Stopwatch.StartNew();
-        T result;
-        using (var scope = NewDisposeScope()) result = work();
-        _stage++;
+        using (NewDisposeScope()) work();
         _seconds[name] = Math.Round(clock.Elapsed.TotalSeconds, 3);
-        _onStage?.Invoke(new StudyStage(_stage, StageCount, name, clock.Elapsed));
-        return result;
+        _onStage?.Invoke(new StudyStage(index, count, name, clock.Elapsed));
     }
-
-    void Stage(string name, Action work) => Stage(name, () => { work(); return 0; });
 
     void Queue(IFigure figure, string file, string section, string caption, int width, int height)
     {
@@ -162,23 +177,20 @@ public sealed class TrigramStudy
             Queue(new HeatmapFigure
             {
                 Values = Figure.ToMatrix(pattern[row]),
-                Title = $"Attention pattern, row {row} (ticks at right = next token predicted; bands = trigram prefixes)",
+                Title = $"Attention pattern, row {row}",
                 XLabel = "key token (positions 0, 1, ... left to right)", YLabel = "query position:token",
                 ColorBarLabel = "attention", Range = (0, pattern[row].max().item<float>()),
                 XTickLabels = rowTokens.Select(t => t.ToString()).ToArray(),
                 YTickLabels = rowTokens.Select((t, i) => $"{i}:{t}").ToArray(),
-                RowBands = PrefixBands(positions, row), CheckedRows = CheckedRows(correct[row]),
-            }, $"attention-row{row}.png", "attention", $"Attention pattern of analysis row {row}", 900, 820);
+                RowBands = PrefixBands(positions, row), RowBandLabel = "trigram prefix (both positions)",
+                CheckedRows = CheckedRows(correct[row]), CheckLabel = "next token predicted correctly",
+            }, $"attention-row{row}.png", "attention", $"Attention pattern of analysis row {row}", 900, 860);
         }
-
-        // In-data trigrams: the prefix at (row, pos), its completion at pos + 2 predicted from position pos + 1.
-        var inData = positions[positions[.., 1] + 2 < tokens.shape[1]];                    // [n, 2]
-        var (r, q) = (TensorIndex.Tensor(inData[.., 0]), TensorIndex.Tensor(inData[.., 1] + 1));
-        long total = inData.shape[0], predicted = correct[r, q].sum().item<long>();
-        var previous = pattern[r, q, TensorIndex.Tensor(inData[.., 1])].to(ScalarType.Float64).data<double>().ToList();
-        return new AttentionResults(rows, new Count(predicted, total), Summarise(previous));
+        var previous = PrefixAttention.PreviousTokenAttention(pattern, positions);
+        return new AttentionResults(rows, PrefixAttention.InContextCompletions(logits, tokens, positions), Distribution.Of(previous));
     }
 
+    /// <summary>The query rows of the trigram prefixes found in one analysis row: (p, p + 1) for each.</summary>
     static List<(int, int)> PrefixBands(Tensor positions, int row)
     {
         var p = positions.data<long>().ToArray();
@@ -191,14 +203,6 @@ public sealed class TrigramStudy
     static List<int> CheckedRows(Tensor correctRow) =>
         correctRow.data<bool>().ToArray().Select((c, q) => (c, q)).Where(x => x.c).Select(x => x.q).ToList();
 
-    static Distribution Summarise(List<double> values)
-    {
-        if (values.Count == 0) return new Distribution(0, double.NaN, double.NaN, double.NaN, double.NaN);
-        var sorted = values.Order().ToList();
-        return new Distribution(values.Count, values.Average(), sorted[(sorted.Count - 1) / 2],
-            values.Count(v => v > 0.9) / (double)values.Count, values.Count(v => v < 0.5) / (double)values.Count);
-    }
-
     // ---- 2. Positional vs token QK ----------------------------------------------------------------------
 
     QkResults QkDecomposition(TrigramDataset dataset, Tensor positions)
@@ -206,63 +210,54 @@ public sealed class TrigramStudy
         int nCtx = _model.Cfg.n_ctx;
         var positional = QkScores.Positional(_model, 0, Head);                                 // [n_ctx, n_ctx]
         var posLabels = Enumerable.Range(0, nCtx).Select(i => i.ToString()).ToArray();
+        using var masked = double.NegativeInfinity.ToScalar();
         Queue(new HeatmapFigure
         {
-            Values = Figure.ToMatrix(positional),
-            Title = "Positional-only QK scores (W_pos through W_Q, W_K; unmasked)",
-            XLabel = "key position", YLabel = "query position", ColorBarLabel = "score",
+            // Keys after the query can never be attended: blank, so they neither set the colour range nor hide the diagonal.
+            Values = Figure.ToMatrix(positional.masked_fill(ones(nCtx, nCtx, ScalarType.Bool).triu(1), masked)),
+            Title = "Positional-only QK scores (W_pos through W_Q, W_K; keys after the query blank)",
+            XLabel = "key position", YLabel = "query position", ColorBarLabel = "score", Diverging = true,
             XTickLabels = posLabels, YTickLabels = posLabels,
-        }, "qk-positional.png", "qk", "Pre-softmax scores from positional embeddings alone", 860, 760);
+        }, "qk-positional.png", "qk", "Pre-softmax scores from positional embeddings alone (signed: blue below zero, red above)", 860, 760);
 
-        double tokenStd = 0;
+        double tokenSpread = double.NaN;
         foreach (int row in _options.AttentionRows)
         {
             var tokenScores = QkScores.TokenOnly(_model, dataset.Tokens[row], 0, Head, causal: true);
-            if (row == _options.AttentionRows[0]) tokenStd = tokenScores.masked_select(tokenScores.isfinite()).std().item<float>();
+            if (row == _options.AttentionRows[0]) tokenSpread = CausalSpread.Of(tokenScores);
             var labels = dataset.Tokens[row].data<long>().ToArray().Select(t => t.ToString()).ToArray();
             Queue(new HeatmapFigure
             {
                 Values = Figure.ToMatrix(tokenScores),
-                Title = $"Token-only QK scores, row {row} (causal; bands = trigram prefixes)",
+                Title = $"Token-only QK scores, row {row} (causal)", Diverging = true,
                 XLabel = "key token", YLabel = "query token", ColorBarLabel = "score",
-                XTickLabels = labels, YTickLabels = labels, RowBands = PrefixBands(positions, row),
+                XTickLabels = labels, YTickLabels = labels,
+                RowBands = PrefixBands(positions, row), RowBandLabel = "trigram prefix (both positions)",
             }, $"qk-token-row{row}.png", "qk", $"Pre-softmax scores from token embeddings alone, row {row}", 860, 760);
         }
-
-        // Where does position alone point a query: at itself, at the previous token, or further back?
-        int prefersCurrent = 0, prefersPrevious = 0;
-        double currentOverPrevious = 0;
-        for (int q = 1; q < nCtx; q++)
-        {
-            currentOverPrevious += (positional[q, q] - positional[q, q - 1]).item<float>() / (nCtx - 1);
-            long best = positional[q, ..(q + 1)].argmax().item<long>();
-            if (best == q) prefersCurrent++;
-            else if (best == q - 1) prefersPrevious++;
-        }
-        var lower = positional.masked_select(ones(nCtx, nCtx, ScalarType.Bool).tril());
-        return new QkResults(new Count(prefersCurrent, nCtx - 1), new Count(prefersPrevious, nCtx - 1), currentOverPrevious,
-            lower.std().item<float>(), tokenStd);
+        return QkResults.From(PositionalPreference.Of(positional), CausalSpread.Of(positional), tokenSpread);
     }
 
     // ---- 3. Token-pair map ------------------------------------------------------------------------------
 
     TokenPairMapResults TokenPairMap(TrigramSet trigrams)
     {
-        // As the published study: feed 0, 1, …, n_ctx − 2 and look at token-only attention between those tokens.
-        int n = Math.Min(_model.Cfg.n_ctx - 1, _model.Cfg.d_vocab);
-        var map = QkScores.TokenPairMap(_model, arange(n, dtype: ScalarType.Int64), 0, Head);
-        var labels = Enumerable.Range(0, n).Select(i => i.ToString()).ToArray();
-        var trueCells = trigrams.Trigrams.Where(t => t.A < n && t.B < n).Select(t => (t.B, t.A)).ToList();
+        // Token-only scores do not depend on position, so every token is a query and a key here (the published
+        // study fed 0, 1, ..., n_ctx − 2 and so saw 49 of the 75 tokens).
+        int vocab = _model.Cfg.d_vocab;
+        var map = TokenPairAgreement.Map(_model, Head);
+        var labels = Enumerable.Range(0, vocab).Select(i => i.ToString()).ToArray();
         Queue(new HeatmapFigure
         {
             Values = Figure.ToMatrix(map),
-            Title = $"Token-pair attention (softmax over keys); circles = true trigram prefixes",
+            Title = $"Token-pair attention, all {vocab} tokens (softmax over keys)",
             XLabel = "key token = trigram[0]", YLabel = "query token = trigram[1]", ColorBarLabel = "attention",
-            XTickLabels = labels, YTickLabels = labels, CircledCells = trueCells,
-        }, "token-pair-map.png", "token_pair_map", $"Token-only attention between tokens 0..{n - 1}", 880, 800);
+            XTickLabels = labels, YTickLabels = labels,
+            CircledCells = trigrams.Trigrams.Select(t => (t.B, t.A)).ToList(), CircleLabel = "true trigram prefix (a, b)",
+        }, "token-pair-map.png", "token_pair_map", $"Token-only attention between all {vocab} tokens; circles mark the true prefixes", 900, 860);
 
         var agreement = TokenPairAgreement.Evaluate(_model, trigrams, _options.HotSpotThreshold, Head);
-        return new TokenPairMapResults(n, agreement.Vocabulary, new Count(agreement.RowsHottestKeyIsPrefix, agreement.Rows),
+        return new TokenPairMapResults(vocab, agreement.Vocabulary, new Count(agreement.RowsHottestKeyIsPrefix, agreement.Rows),
             agreement.Threshold, agreement.HotSpots, agreement.Precision, agreement.Recall,
             new Count(agreement.PrefixesInRowTop, agreement.Prefixes), agreement.Missed);
     }
@@ -274,20 +269,16 @@ public sealed class TrigramStudy
         var results = new List<PredictionDistribution>();
         foreach (var prefix in _prefixes)
         {
-            var probabilities = _model.call(tensor(prefix.Select(t => (long)t).ToArray()))[0, -1].softmax(-1).data<float>().ToArray();
-            int? completion = prefix.Length >= 2 ? trigrams.Completion(prefix[^2], prefix[^1]) : null;
-            string name = string.Join(",", prefix);
-            string file = $"prediction-{string.Join("-", prefix)}.png";
+            string name = string.Join(",", prefix), file = $"prediction-{string.Join("-", prefix)}.png";
+            var (result, probabilities) = NextTokenPrediction.After(_model, prefix, trigrams, file);
             Queue(new BarFigure
             {
                 Values = probabilities.Select(p => (double)p).ToList(),
-                Title = $"Next-token distribution after [{name}]" + (completion is int c ? $" (trigram completion {c})" : " (no trigram)"),
-                XLabel = "token", YLabel = "probability", Highlighted = completion is int h ? [h] : [], HighlightLabel = "trigram",
+                Title = $"Next-token distribution after [{name}]" + (result.TrigramCompletion is int c ? $" (trigram completion {c})" : " (no trigram)"),
+                XLabel = "token", YLabel = "probability", Highlighted = result.TrigramCompletion is int h ? [h] : [], HighlightLabel = "trigram",
                 LabelTop = 3,
             }, file, "prediction_distributions", $"Prediction after [{name}]", 800, 360);
-            var top = probabilities.Select((p, t) => new TokenProbability(t, p)).OrderByDescending(x => x.Probability).Take(5).ToList();
-            bool lastTokenGuess = trigrams.Trigrams.Any(t => t.B == prefix[^1] && t.C == top[0].Token);
-            results.Add(new PredictionDistribution(prefix, completion, completion is int k ? probabilities[k] : null, top, lastTokenGuess, file));
+            results.Add(result);
         }
         return results;
     }
@@ -298,15 +289,16 @@ public sealed class TrigramStudy
     {
         var residMid = cache["resid_mid", 0];
         using var linear = LinearisedMlp.Evaluate(_model, dataset.Trigrams, residMid, cache["mlp_out", 0]);
-
         int checkRows = Math.Min(_options.JacobianCheckRows, (int)dataset.Size);
+        double maxDiff = MlpJacobianCheck.MaxDisagreement(_model, 0, dataset.Tokens[..checkRows]);
+
         // Tiled view as the published study: 10 rows × 25 positions, colour clipped to [−1, 1].
         int tileRows = Math.Min(10, (int)dataset.Size), tilePositions = Math.Min(25, _model.Cfg.n_ctx), d = _model.Cfg.d_model;
-        var closed = MlpJacobian.ClosedForm(_model, 0, residMid[..Math.Max(checkRows, tileRows)]);   // [r, p, out, in], both uses
-        var viaHooks = MlpJacobian.ViaHooks(_model, dataset.Tokens[..checkRows], 0);
-        double maxDiff = (viaHooks - closed[..checkRows]).abs().max().item<float>();
-
-        var tiles = closed[..tileRows, ..tilePositions].permute(0, 2, 1, 3).reshape(tileRows * d, tilePositions * d);
+        var closed = MlpJacobian.ClosedForm(_model, 0, residMid[..tileRows, ..tilePositions]);       // [r, p, out, in]
+        var largest = closed.abs().amax([2, 3]);                                                      // [r, p]
+        using var clip = 1.0.ToScalar();
+        long saturated = largest.gt(clip).sum().item<long>();
+        var tiles = closed.permute(0, 2, 1, 3).reshape(tileRows * d, tilePositions * d);
         Queue(new HeatmapFigure
         {
             Values = Figure.ToMatrix(tiles), Diverging = true, Range = (-1, 1), TileSize = d,
@@ -314,7 +306,10 @@ public sealed class TrigramStudy
             XLabel = "position (tile columns: d_model in)", YLabel = "analysis row (tile rows: d_model out)", ColorBarLabel = "d out / d in",
             XTicks = Enumerable.Range(0, tilePositions).Select(p => (p * d + (d - 1) / 2.0, p.ToString())).ToList(),
             YTicks = Enumerable.Range(0, tileRows).Select(r => (r * d + (d - 1) / 2.0, r.ToString())).ToList(),
-        }, "jacobian-tiles.png", "mlp_jacobian", "Every tile is one (row, position)'s Jacobian", 1400, 640);
+        }, "jacobian-tiles.png", "mlp_jacobian",
+            $"Every tile is one (row, position)'s Jacobian. The colour is clipped at ±1: {saturated} of {tileRows * tilePositions} tiles have " +
+            $"entries beyond it (largest {largest.max().item<float>():F2}), drawn at full colour; they are positions where many of the " +
+            "MLP's ReLUs are active at once, so its slope adds up", 1400, 640);
 
         SaveMatrix(closed[0, 0], "jacobian-row0-pos0.png", "One Jacobian: row 0, position 0", (-1, 1));
         SaveMatrix(linear.Mean, "jacobian-mean.png", "Mean Jacobian over all rows and positions", null);
@@ -343,28 +338,28 @@ public sealed class TrigramStudy
 
     PrincipalAngleResults PrincipalAngleStage()
     {
-        var cosines = PrincipalAngles.WriteReadCosines(_model.W_O[0, Head], _model.W_in[0]).data<float>().ToArray();
-        var clipped = cosines.Select(c => Math.Clamp((double)c, -1, 1)).ToArray();
+        var result = PrincipalAngleResults.FromCosines(PrincipalAngles.WriteReadCosines(_model.W_O[0, Head], _model.W_in[0]).data<float>().ToArray());
         Queue(new LineFigure
         {
-            Lines = [new("cos θ", Enumerable.Range(0, cosines.Length).Select(i => (double)i).ToList(), clipped)],
+            Lines = [new("cos θ", Enumerable.Range(0, result.Cosines.Length).Select(i => (double)i).ToList(),
+                result.AnglesDegrees.Select(a => Math.Cos(a * Math.PI / 180)).ToList())],
             Title = "Principal angles: what the head writes (W_O) vs what the MLP reads (W_in)",
             XLabel = "principal direction", YLabel = "cos θ", YRange = (0, 1.05),
         }, "principal-angles.png", "principal_angles", "cos θ per principal direction", 800, 420);
-        return new PrincipalAngleResults(cosines, clipped.Select(c => Math.Acos(c) * 180 / Math.PI).ToArray(), cosines.Count(c => c > 0.9));
+        return result;
     }
 
     // ---- 11. Residual variance ------------------------------------------------------------------------------
 
     ResidualVarianceResults ResidualVariance(ActivationCache cache)
     {
-        var variance = cache["resid_mid", 0].var([0L, 1L], unbiased: true, keepdim: false).data<float>().ToArray();
+        var result = ResidualVarianceResults.FromVariance(ActivationVariance.PerDimension(cache["resid_mid", 0]));
         Queue(new BarFigure
         {
-            Values = variance.Select(v => (double)v).ToList(),
+            Values = result.Variance.Select(v => (double)v).ToList(),
             Title = "Variance of hook_resid_mid per dimension (all rows and positions)",
             XLabel = "residual dimension", YLabel = "variance",
         }, "residual-variance.png", "residual_variance", "Per-dimension variance of resid_mid", 800, 380);
-        return new ResidualVarianceResults(variance, variance.Min(), variance.Max(), variance.Max() / variance.Min());
+        return result;
     }
 }

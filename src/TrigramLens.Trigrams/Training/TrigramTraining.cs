@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TrigramLens.Checkpoints;
+using TrigramLens.Figures;
 using TrigramLens.Model;
 using TrigramLens.Runtime;
 using TrigramLens.Training;
@@ -42,39 +43,26 @@ public static class TrigramTraining
         public TrainingResult Execute(CancellationToken cancellation)
         {
             var data = options.Data;
-            Report(TrainingPhase.Preparing, message: $"generating {recipe.DatasetSize:N0} sequences (seed {options.Seed}) and splitting {recipe.TrainSize:N0} / {recipe.ValidationSize:N0}");
-            using var split = TrigramDataSplit.Create(data, recipe.DatasetSize, recipe.TrainSize);
             var trainerOptions = recipe.ToTrainerOptions(options.Seed);
-
+            // Before any data is generated: what there is to resume (a refused resume then costs nothing).
+            var checkpoint = ResumableCheckpoint(trainerOptions);
             HookedTransformer? model = null;
             Trainer? trainer = null;
             MetricsLog<TrigramEpochMetrics>? log = null;
             List<TrigramEpochMetrics> history = [];
             try
             {
-                if (options.Resume && _outputs is not null && File.Exists(_outputs.Resume))
+                Report(TrainingPhase.Preparing, message: $"generating {recipe.DatasetSize:N0} sequences (seed {options.Seed}) and splitting {recipe.TrainSize:N0} / {recipe.ValidationSize:N0}");
+                using var split = TrigramDataSplit.Create(data, recipe.DatasetSize, recipe.TrainSize);
+                if (checkpoint is not null)
                 {
-                    using var checkpoint = TrainingCheckpoint.Load(_outputs.Resume);
-                    if (DifferentRun(checkpoint, trainerOptions) is var (reason, advice))
-                    {
-                        checkpoint.Model.Dispose();
-                        if (!options.RestartDifferentRun) throw new ArgumentException($"{reason}; {advice}");
-                        Report(TrainingPhase.Preparing, message: $"{reason}: training again from scratch");
-                    }
-                    else
-                    {
-                        model = checkpoint.Model;
-                        trainer = new Trainer(model, split.Train, trainerOptions, _threads);
-                        trainer.Restore(checkpoint.State);
-                        _elapsedBefore = double.Parse(checkpoint.Metadata.GetValueOrDefault(ElapsedKey, "0"), CultureInfo.InvariantCulture);
-                        log = MetricsLog<TrigramEpochMetrics>.Open(_outputs.Metrics, keep: trainer.Position.Epoch);
-                        history.AddRange(log.Entries);
-                        Report(TrainingPhase.Preparing, trainer, message: $"resuming {_outputs.Resume} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.StepInEpoch}");
-                    }
-                }
-                else if (options.Resume)
-                {
-                    Report(TrainingPhase.Preparing, message: $"nothing to resume at {_outputs?.Resume ?? "(no output path)"}; starting from scratch");
+                    model = checkpoint.Model;
+                    trainer = new Trainer(model, split.Train, trainerOptions, _threads);
+                    trainer.Restore(checkpoint.State);
+                    _elapsedBefore = double.Parse(checkpoint.Metadata.GetValueOrDefault(ElapsedKey, "0"), CultureInfo.InvariantCulture);
+                    log = MetricsLog<TrigramEpochMetrics>.Open(_outputs!.Metrics, keep: trainer.Position.Epoch);
+                    history.AddRange(log.Entries);
+                    Report(TrainingPhase.Preparing, trainer, message: $"resuming {_outputs.Resume} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.StepInEpoch}");
                 }
                 if (model is null || trainer is null)
                 {
@@ -109,14 +97,34 @@ public static class TrigramTraining
             }
             catch
             {
-                // Also a refused or failed resume: the loaded model is ours until it is returned.
-                model?.Dispose();
+                // Also a failed resume: the loaded model is ours until it is returned.
+                (model ?? checkpoint?.Model)?.Dispose();
                 throw;
             }
             finally
             {
                 trainer?.Dispose();
+                checkpoint?.Dispose();
             }
+        }
+
+        /// <summary>The checkpoint to continue from, or null to start afresh; refuses one written by a different run
+        /// unless told to train over it.</summary>
+        TrainingCheckpoint? ResumableCheckpoint(TrainerOptions trainerOptions)
+        {
+            if (!options.Resume) return null;
+            if (_outputs is null || !File.Exists(_outputs.Resume))
+            {
+                Report(TrainingPhase.Preparing, message: $"nothing to resume at {_outputs?.Resume ?? "(no output path)"}; starting from scratch");
+                return null;
+            }
+            var checkpoint = TrainingCheckpoint.Load(_outputs.Resume);
+            if (DifferentRun(checkpoint, trainerOptions) is not var (reason, advice)) return checkpoint;
+            checkpoint.Model.Dispose();
+            checkpoint.Dispose();
+            if (!options.RestartDifferentRun) throw new ArgumentException($"{reason}; {advice}");
+            Report(TrainingPhase.Preparing, message: $"{reason}: training again from scratch");
+            return null;
         }
 
         TrigramEpochMetrics Evaluate(HookedTransformer model, TrigramDataSplit split, EpochSummary summary)
@@ -142,7 +150,13 @@ public static class TrigramTraining
             // Same name, seed and epochs, another definition: left by a version whose recipe differed.
             if (savedName == recipe.Name && savedSeed == seed && checkpoint.Options.Epochs == trainerOptions.Epochs)
                 return ($"{_outputs!.Resume} was written with an earlier definition of the {recipe.Name} recipe", "drop --resume to start over");
-            return ($"{_outputs!.Resume} was written by a different run (recipe {savedName}, seed {savedSeed})",
+            var differences = new List<string>();
+            if (savedName != recipe.Name) differences.Add($"recipe {savedName}, not {recipe.Name}");
+            if (savedSeed != seed) differences.Add($"seed {savedSeed}, not {seed}");
+            if (checkpoint.Options.Epochs != trainerOptions.Epochs)
+                differences.Add($"{checkpoint.Options.Epochs} epoch{(checkpoint.Options.Epochs == 1 ? "" : "s")}, not {trainerOptions.Epochs}");
+            if (differences.Count == 0) differences.Add("other trainer options");
+            return ($"{_outputs!.Resume} was written by a different run ({string.Join("; ", differences)})",
                 "resume it with the same --recipe, --seed and --epochs, or drop --resume to start over");
         }
 

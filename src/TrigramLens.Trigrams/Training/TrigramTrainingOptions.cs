@@ -27,5 +27,5 @@ public sealed record TrigramTrainingOptions
 
     public TrigramRecipe EffectiveRecipe => Epochs is int n ? Recipe.WithEpochs(n) : Recipe;
 
-    public TrigramDataConfig Data => TrigramDataConfig.Arena with { Seed = Seed };
+    public TrigramDataConfig Data => TrigramDataConfig.For(Seed);
 }

@@ -55,9 +55,9 @@ public sealed class CommandTests() : TempDirectoryTests("trigramlens-cli-")
     [InlineData(new[] { "eval" }, "--model")]
     [InlineData(new[] { "eval", "--model", "/no/such/file.pt" }, "does not exist")]
     [InlineData(new[] { "trigrams", "--seed", "abc" }, "abc")]
-    [InlineData(new[] { "dataset", "--size", "0", "--out", "x.safetensors" }, "--size must be a positive integer")]
+    [InlineData(new[] { "dataset", "--size", "0", "--out", "x.safetensors" }, "--size must be an integer from 1 to 2,000,000 (got 0)")]
     [InlineData(new[] { "frobnicate" }, "frobnicate")]
-    [InlineData(new[] { "dataset", "--size", "2000000001", "--out", "x.safetensors" }, "at most")]
+    [InlineData(new[] { "dataset", "--size", "2000000001", "--out", "x.safetensors" }, "--size must be an integer from 1 to 2,000,000")]
     public void Bad_arguments_are_one_line_and_exit_code_2(string[] args, string expected)
     {
         var (code, stdout, stderr) = CliRunner.Run(args);

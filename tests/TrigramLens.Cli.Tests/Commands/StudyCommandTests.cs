@@ -39,9 +39,12 @@ public sealed class StudyCommandTests() : TempDirectoryTests("trigramlens-cli-st
         Assert.Contains("0. Training", File.ReadAllText(Path.Combine(Dir, "report.html")));
 
         var written = File.GetLastWriteTimeUtc(model);
-        (code, _, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1");
+        (code, stdout, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1");
         Assert.True(code == 0, stderr);
         Assert.Equal(written, File.GetLastWriteTimeUtc(model));   // the finished model was reused, not retrained
+        Assert.Contains("reusing the default model trained earlier", stdout);
+        Assert.DoesNotContain("generating", stdout);               // and no training data was generated for it
+        Assert.DoesNotContain("resuming", stdout);
 
         // A model left by a version whose fast recipe differed (here in its shards) is trained again, not refused.
         TrigramTraining.Train(new TrigramTrainingOptions { Recipe = TrigramRecipe.Fast with { Shards = 3 }, Epochs = 1, OutputPath = model }).Model.Dispose();

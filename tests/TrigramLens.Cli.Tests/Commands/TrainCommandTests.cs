@@ -27,6 +27,12 @@ public sealed class TrainCommandTests() : TempDirectoryTests("trigramlens-train-
         Assert.Equal(1, json.GetProperty("epochs_done").GetInt32());
         Assert.Equal(evaluated, json.GetProperty("final").GetProperty("trigram_accuracy").GetProperty("correct").GetInt32());
         Assert.True(File.Exists(json.GetProperty("files").GetProperty("curves").GetString()));
+
+        // Resuming with another epoch count is refused before any data is generated, naming what differs.
+        var (otherCode, otherOut, otherErr) = CliRunner.Run("train", "--epochs", "2", "--out", model, "--threads", "2", "--resume");
+        Assert.Equal(2, otherCode);
+        Assert.Contains("(1 epoch, not 2)", otherErr);
+        Assert.DoesNotContain("generating", otherOut);
     }
 
     [Fact]
@@ -56,7 +62,7 @@ public sealed class TrainCommandTests() : TempDirectoryTests("trigramlens-train-
     [InlineData(new[] { "train", "--recipe", "slow" }, "slow")]
     [InlineData(new[] { "train", "--epochs", "0" }, "--epochs must be a positive integer")]
     [InlineData(new[] { "train", "--threads", "0" }, "--threads must be a positive integer")]
-    [InlineData(new[] { "bench", "--long-steps", "-1" }, "--long-steps must not be negative")]
+    [InlineData(new[] { "bench", "--long-steps", "-1" }, "--long-steps must be an integer of at least 0 (got -1)")]
     public void Bad_arguments_are_one_line_and_exit_code_2(string[] args, string expected)
     {
         var (code, stdout, stderr) = CliRunner.Run(args);

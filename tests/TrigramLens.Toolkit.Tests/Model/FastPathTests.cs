@@ -1,3 +1,4 @@
+using TrigramLens.Kernels;
 using TrigramLens.Model;
 using TrigramLens.Testing;
 using TrigramLens.Training;
@@ -6,8 +7,9 @@ using static TorchSharp.torch;
 namespace TrigramLens.Tests.Model;
 
 /// <summary>
-/// The unhooked fast path (the attention kernel on a fused projection where d_head is a multiple of 8, libtorch's
-/// fused attention otherwise; shared split inputs; the fused cross-entropy) computes what the hooked path computes.
+/// The trainer's fast path (inside <see cref="HandWrittenKernels.Use"/>, unhooked: the attention kernel on a fused
+/// projection where d_head is a multiple of 8, libtorch's fused attention otherwise; shared split inputs; the fused
+/// cross-entropy) computes what the hooked path computes, to float rounding.
 /// </summary>
 public class FastPathTests
 {
@@ -35,11 +37,12 @@ public class FastPathTests
         using var g = new Generator(5);
         var tokens = randint(0, model.Cfg.d_vocab, [5, model.Cfg.n_ctx], generator: g);
         var parameters = model.parameters().Cast<Tensor>().ToList();
-        var fast = autograd.grad([NextTokenLoss.Compute(model, tokens) * 0.7], parameters, allow_unused: true);
+        Tensor[] fast;
+        using (HandWrittenKernels.Use()) fast = [.. autograd.grad([Held.Mul(NextTokenLoss.Compute(model, tokens), 0.7)], parameters, allow_unused: true)];
         using (model.AddHook(AttentionInternals, (_, _) => null))
         {
             var logits = model.call(tokens);
-            var loss = nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1)) * 0.7;
+            var loss = Held.Mul(nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1)), 0.7);
             var hooked = autograd.grad([loss], parameters, allow_unused: true);
             for (int i = 0; i < parameters.Count; i++)
             {
@@ -57,12 +60,15 @@ public class FastPathTests
         using var model = new HookedTransformer(Config(config));
         using var g = new Generator(3);
         var tokens = randint(0, model.Cfg.d_vocab, [4, model.Cfg.n_ctx], generator: g);
-        var fast = model.call(tokens);
-        // Observing hooks force the hooked path and must see the activations of that path.
+        Tensor fast;
+        using (HandWrittenKernels.Use()) fast = model.call(tokens);
+        Assert.False(fast.Equals(model.call(tokens)) && model.Cfg.d_head % 8 == 0, "the kernel did not run: outputs are bit-identical to the plain path");
+        // Observing hooks force the hooked path, even for the trainer, and must see the activations of that path.
         int seen = 0;
         using (model.AddHook(AttentionInternals, (_, _) => { seen++; return null; }))
         {
-            var hooked = model.call(tokens);
+            Tensor hooked;
+            using (HandWrittenKernels.Use()) hooked = model.call(tokens);
             Assert.True(fast.allclose(hooked, rtol: 1e-5, atol: 1e-5), $"max diff {(fast - hooked).abs().max().item<float>()}");
         }
         Assert.True(seen > 0);

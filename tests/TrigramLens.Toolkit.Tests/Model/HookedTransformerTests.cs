@@ -47,7 +47,7 @@ public class HookedTransformerTests
             "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v",
             "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z", "blocks.0.attn.hook_result",
             "blocks.0.hook_attn_out", "blocks.0.hook_resid_mid", "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post",
-            "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post",
+            "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post", "unembed.hook_in", "unembed.hook_out",
         ];
         Assert.Equal(expected, fired);
         Assert.Equal(expected.Order(), model.HookPoints.Keys.Order());
@@ -125,6 +125,33 @@ public class HookedTransformerTests
         var expected = ReferenceForward.Logits(cfg, model.state_dict(), tokens);
         Assert.Equal([4, cfg.n_ctx, cfg.d_vocab_out], actual.shape);
         Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-5), $"max diff {(actual - expected).abs().max().item<float>()}");
+    }
+
+    public static TheoryData<string> OneNumericPathConfigs => ["arena", "deep", "deep-split", "deep-attn-only", "deep-heads-of-8"];
+
+    // TransformerLens never changes a number because a hook is attached: analysis runs one numeric path.
+    [Theory]
+    [MemberData(nameof(OneNumericPathConfigs))]
+    public void Forward_RunWithCache_and_RunWithHooks_give_bit_identical_logits(string name)
+    {
+        var cfg = name switch
+        {
+            "arena" => TinyModels.Arena(),
+            "deep" => TinyModels.Deep(),
+            "deep-split" => TinyModels.Deep(splitQkv: true, attnResult: true),
+            "deep-heads-of-8" => TinyModels.Deep(dHead: 8, norm: NormalizationType.None),
+            _ => TinyModels.Deep(attnOnly: true, norm: NormalizationType.None),
+        };
+        using var model = new HookedTransformer(cfg);
+        using var g = new Generator(2);
+        var tokens = randint(0, cfg.d_vocab, [5, cfg.n_ctx], generator: g);
+        using var _ = no_grad();
+        var forward = model.call(tokens);
+        var (cached, cache) = model.RunWithCache(tokens);
+        using (cache) Assert.True(forward.Equals(cached), "RunWithCache");
+        foreach (string point in model.HookPoints.Keys)
+            Assert.True(forward.Equals(model.RunWithHooks(tokens, (point, (_, _) => null))), $"a no-op hook on {point}");
+        Assert.True(forward.Equals(model.call(tokens)), "Forward again, after the hooks were removed");
     }
 
     [Fact]

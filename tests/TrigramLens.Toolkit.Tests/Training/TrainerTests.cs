@@ -34,31 +34,6 @@ public sealed class TrainerTests() : TempDirectoryTests("trigramlens-trainer-")
         foreach (var (name, t) in a.state_dict()) Assert.True(t.Equals(other[name]), $"{name} differs");
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Library_loss_and_gradients_equal_the_naive_reference_step(bool arenaConfig)
-    {
-        var cfg = arenaConfig ? TinyModels.Arena() : Small();
-        using var model = new HookedTransformer(cfg);
-        using var reference = new ReferenceTrainingStep(model);
-        var tokens = Tokens(cfg, 6);
-
-        var expected = reference.Loss(tokens);
-        expected.backward();
-        foreach (bool hooked in new[] { false, true })
-        {
-            model.zero_grad();
-            // A hook inside the attention forces the hooked path; without it the fast path runs.
-            using var hook = hooked ? model.AddHook("blocks.0.attn.hook_pattern", (_, _) => null) : null;
-            var loss = NextTokenLoss.Compute(model, tokens);
-            loss.backward();
-            Assert.Equal(expected.item<float>(), loss.item<float>(), 5);
-            foreach (var (name, p) in model.named_parameters())
-                Assert.True(p.grad!.allclose(reference.Parameters[name].grad!, rtol: 1e-4, atol: 1e-6), $"gradient of {name} (hooked: {hooked})");
-        }
-    }
-
     [Fact]
     public void Same_options_give_bit_identical_weights_and_different_seeds_do_not()
     {
@@ -180,24 +155,29 @@ public sealed class TrainerTests() : TempDirectoryTests("trigramlens-trainer-")
         }
     }
 
+    // A second guard of the saved generator state: wherever a run stops within an epoch, it saves the state from before
+    // that epoch's permutation was drawn, so drawing again from it gives the order this epoch used.
     [Fact]
-    public void Without_shuffling_batches_are_the_rows_in_stored_order()
+    public void The_saved_generator_state_is_the_one_the_current_epochs_order_was_drawn_from()
     {
         var cfg = Small();
-        var tokens = Tokens(cfg, 40);
+        var tokens = Tokens(cfg, 64);
         using var model = new HookedTransformer(cfg);
-        using var reference = new ReferenceTrainingStep(model, weightDecay: 1e-3);
-        var options = Options(epochs: 1, batch: 16, shuffle: false);
-        using var trainer = new Trainer(model, tokens, options);
-        var losses = new List<double>();
-        trainer.RunEpoch(s => losses.Add(s.Loss));
-        // 40 rows in batches of 16: 16, 16, 8 (the last one partial, as PyTorch's DataLoader without drop_last).
-        Assert.Equal(3, losses.Count);
-        for (int i = 0; i < 3; i++)
-        {
-            double lr = options.Schedule.At(0, i, trainer.TotalSteps);
-            double expected = reference.Step(tokens.narrow(0, 16 * i, Math.Min(16, 40 - 16 * i)), lr);
-            Assert.Equal(expected, losses[i], 4);
-        }
+        using var trainer = new Trainer(model, tokens, Options(epochs: 3));
+        trainer.RunEpoch();
+        using var atStart = trainer.CaptureState();                          // epoch 1, before its permutation is drawn
+        var firstBatches = new List<double>();
+        using var stop = new CancellationTokenSource();
+        trainer.RunEpoch(s => { firstBatches.Add(s.Loss); if (firstBatches.Count == 2) stop.Cancel(); }, stop.Token);
+        using var midEpoch = trainer.CaptureState();                         // epoch 1, after two of its steps
+        Assert.Equal(atStart.EpochStartGeneratorState, midEpoch.EpochStartGeneratorState);
+
+        using var replay = new Generator(0);
+        using (var state = tensor(midEpoch.EpochStartGeneratorState, ScalarType.Byte)) replay.set_state(state);
+        using var expectedOrder = randperm(64, generator: replay);
+        using var shuffle = new Generator(Options().ShuffleSeed);
+        randperm(64, generator: shuffle).Dispose();                         // epoch 0's order
+        using var epochOneOrder = randperm(64, generator: shuffle);
+        Assert.True(expectedOrder.Equals(epochOneOrder));
     }
 }

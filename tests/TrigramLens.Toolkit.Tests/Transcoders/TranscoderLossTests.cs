@@ -1,5 +1,7 @@
 using TorchSharp;
 using TrigramLens.Transcoders;
+using TrigramLens.Runtime;
+using TrigramLens.Testing;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Transcoders;
@@ -14,8 +16,8 @@ public sealed class TranscoderLossTests
     {
         var t = new Transcoder(new TranscoderConfig(DIn, Width, DOut, activation, "in", "out", k, skip));
         using var _ = no_grad();
-        foreach (var (_, p) in t.NamedParameters()) p.copy_(randn(p.shape, generator: g) * 0.5);
-        t.threshold?.copy_(rand(Width, generator: g) * 0.3 + 0.05);
+        foreach (var (_, p) in t.NamedParameters()) p.copy_(Held.Mul(randn(p.shape, generator: g), 0.5));
+        t.threshold?.copy_(Held.Add(Held.Mul(rand(Width, generator: g), 0.3), 0.05));
         return t;
     }
 
@@ -26,25 +28,25 @@ public sealed class TranscoderLossTests
             .Select(p => p.detach().clone().requires_grad_(true)).ToArray();
         var (wEnc, bEnc, wDec, bDec) = (ps[0], ps[1], ps[2], ps[3]);
         var wSkip = t.W_skip is null ? null : ps[4];
-        var pre = x.matmul(wEnc) + bEnc;
+        var pre = Held.Add(x.matmul(wEnc), bEnc);
         Tensor f = t.Cfg.activation switch
         {
             TranscoderActivation.TopK => Transcoder.TopK(pre, t.Cfg.k!.Value),
             TranscoderActivation.Relu => pre.relu(),
-            _ => pre * pre.detach().gt(t.threshold!.detach()).logical_and(pre.detach().gt(0)).to(ScalarType.Float32),
+            _ => pre * pre.detach().gt(t.threshold!.detach()).logical_and(pre.detach().gt(HeldScalars.Zero)).to(ScalarType.Float32),
         };
-        var yhat = f.matmul(wDec) + bDec;
-        if (wSkip is not null) yhat = yhat + x.matmul(wSkip.t());
-        var loss = (yhat - y).square().sum() / (terms.BatchPositions * terms.Variance);
+        var yhat = Held.Add(f.matmul(wDec), bDec);
+        if (wSkip is not null) yhat = Held.Add(yhat, x.matmul(wSkip.t()));
+        var loss = Held.Div(Held.Square(yhat - y).sum(), terms.BatchPositions * terms.Variance);
         if (t.Cfg.activation == TranscoderActivation.Relu && terms.L1 > 0)
-            loss = loss + terms.L1 / terms.BatchPositions * (f * wDec.square().sum(1).sqrt()).sum();
+            loss = Held.Add(loss, Held.Mul((f * Held.Square(wDec).sum(1).sqrt()).sum(), terms.L1 / terms.BatchPositions));
         if (terms.Dead is not null && terms.AuxK > 0)
         {
             var deadPre = pre.index_select(1, terms.Dead);
             var auxF = Transcoder.TopK(deadPre, terms.AuxK);
             var ehat = auxF.matmul(wDec.index_select(0, terms.Dead));
             var e = (y - yhat).detach();
-            loss = loss + terms.AuxCoefficient * (ehat - e).square().sum() / (terms.BatchPositions * terms.Variance);
+            loss = Held.Add(loss, Held.Mul(Held.Square(ehat - e).sum(), terms.AuxCoefficient / (terms.BatchPositions * terms.Variance)));
         }
         var grads = autograd.grad([loss], ps.Take(t.W_skip is null ? 4 : 5).ToList(), allow_unused: true);
         return (loss.item<float>(), grads.Select((g, i) => g is null || g.IsInvalid ? zeros_like(ps[i]) : g).ToArray());
@@ -98,7 +100,8 @@ public sealed class TranscoderLossTests
         // term's extra gradient lies on dead rows only.
         using var plain = TranscoderLoss.Compute(t, null, x, y, new LossTerms(N, 1.3));
         var extra = (closed.Gradients[2] - plain.Gradients[2]).abs().sum(1);      // [d_sae]
-        var live = ones(Width, ScalarType.Bool).index_fill_(0, dead, false);
+        using var no = false.ToScalar();
+        var live = ones(Width, ScalarType.Bool).index_fill_(0, dead, no);
         Assert.Equal(0, extra.masked_select(live).sum().item<float>(), 6);
         Assert.True(extra.index_select(0, dead).sum().item<float>() > 0);
     }
@@ -118,10 +121,10 @@ public sealed class TranscoderLossTests
         for (int i = 0; i < grads.Length; i++) AssertClose(grads[i], closed.Gradients[i], $"parameter {i}");
 
         // Straight-through threshold gradient, SAELens's definition, one loop per (position, feature).
-        float[] pre = (x.matmul(t.W_enc) + t.b_enc).detach().data<float>().ToArray();
+        float[] pre = Held.Add(x.matmul(t.W_enc), t.b_enc).detach().data<float>().ToArray();
         float[] theta = t.threshold!.detach().data<float>().ToArray();
         var yhat = t.forward(x).detach();
-        float[] gf = ((yhat - y) * (2.0 / (N * 2.0))).matmul(t.W_dec.detach().t()).data<float>().ToArray();
+        float[] gf = Held.Mul(yhat - y, 2.0 / (N * 2.0)).matmul(t.W_dec.detach().t()).data<float>().ToArray();
         var expected = new double[Width];
         double l0Loss = 0;
         for (int n = 0; n < N; n++)

@@ -18,7 +18,7 @@ public sealed class TranscoderMetricsTests
         using (no_grad()) t.threshold!.copy_(tensor(new float[] { 0.1f, 5, 0.3f, 0.2f, 9, 0.05f, 0.4f }));   // features 1 and 4 never fire
         using var g = new Generator(22);
         var x = randn(50, 5, generator: g);
-        var y = randn(50, 4, generator: g) * 2 + 1;
+        var y = Held.Add(Held.Mul(randn(50, 4, generator: g), 2), 1);
         var m = TranscoderMetrics.Measure(t, x, y, chunk: 7, denseThreshold: 0.3);
 
         var f = t.Encode(x).detach();
@@ -48,7 +48,7 @@ public sealed class TranscoderMetricsTests
     {
         using var g = new Generator(23);
         var tokens = randint(0, 4, [6, 5], generator: g);
-        var acts = (rand(6, 5, 3, generator: g) - 0.5).relu();                   // about half zero
+        var acts = Held.Add(rand(6, 5, 3, generator: g), -0.5).relu();                   // about half zero
         var mass = new TokenPairMass(3);
         mass.Add(tokens.narrow(0, 0, 4), acts.narrow(0, 0, 4));                  // in two chunks
         mass.Add(tokens.narrow(0, 4, 2), acts.narrow(0, 4, 2));

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TrigramLens.Hooks;
 using TrigramLens.Model;
+using TrigramLens.Runtime;
 using TrigramLens.Testing;
 using TrigramLens.Transcoders;
 using static TorchSharp.torch;
@@ -14,8 +15,8 @@ public sealed class TranscoderTests
         using var g = new Generator((ulong)seed);
         var t = new Transcoder(cfg);
         using var _ = no_grad();
-        foreach (var (_, p) in t.NamedParameters()) p.copy_(randn(p.shape, generator: g) * 0.5);
-        t.threshold?.copy_(rand(cfg.d_sae, generator: g) * 0.4);
+        foreach (var (_, p) in t.NamedParameters()) p.copy_(Held.Mul(randn(p.shape, generator: g), 0.5));
+        t.threshold?.copy_(Held.Mul(rand(cfg.d_sae, generator: g), 0.4));
         return t;
     }
 
@@ -77,7 +78,11 @@ public sealed class TranscoderTests
         var actual = y.reshape(10, 3).data<float>().ToArray();
         for (int r = 0; r < 10; r++)
             for (int o = 0; o < 3; o++) Assert.Equal(expected[r, o], actual[r * 3 + o], 4);
-        if (k is int kk) Assert.True(t.Encode(x).ne(0).sum(-1).le(kk).all().item<bool>());
+        if (k is int kk)
+        {
+            using var kScalar = kk.ToScalar();
+            Assert.True(t.Encode(x).ne(HeldScalars.Zero).sum(-1).le(kScalar).all().item<bool>());
+        }
     }
 
     [Fact]
@@ -124,7 +129,7 @@ public sealed class TranscoderTests
         using (cache)
         {
             var residMid = cache["blocks.0.hook_resid_mid"];
-            var expected = model.unembed.call(residMid + t.forward(residMid));
+            var expected = model.unembed.call(Held.Add(residMid, t.forward(residMid)));
             Assert.True(spliced.allclose(expected, 1e-5, 1e-5));
             Assert.False(spliced.allclose(clean, 1e-3, 1e-3));
         }

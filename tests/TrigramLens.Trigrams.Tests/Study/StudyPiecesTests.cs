@@ -57,6 +57,21 @@ public class StudyPiecesTests
         }
     }
 
+    // A second guard of the mean's positions: every row, every position but the last, summed by plain loops.
+    [Fact]
+    public void The_mean_mlp_output_averages_every_position_but_the_last_of_every_row()
+    {
+        using var g = new Generator(3);
+        var mlpOut = randn([4, 6, 3], generator: g, dtype: ScalarType.Float64);
+        var values = mlpOut.data<double>().ToArray();
+        var expected = new double[3];
+        for (int row = 0; row < 4; row++)
+            for (int pos = 0; pos < 5; pos++)
+                for (int d = 0; d < 3; d++) expected[d] += values[(row * 6 + pos) * 3 + d] / 20;
+        var mean = AttentionPathAccuracy.MeanMlpOut(mlpOut).data<double>().ToArray();
+        for (int d = 0; d < 3; d++) Assert.Equal(expected[d], mean[d], 12);
+    }
+
     [Fact]
     public void Direct_logit_attribution_equals_ablating_the_mlp_through_hooks()
     {
@@ -107,9 +122,9 @@ public class StudyPiecesTests
     {
         using var model = new HookedTransformer(TinyModels.Arena(seed: 7));
         using var data = Data();
-        using (no_grad()) model.blocks[0].attn.W_Q.mul_(30);   // sharpen the untrained, nearly uniform map so there are hot spots
+        using (no_grad()) model.blocks[0].attn.W_Q.copy_(Held.Mul(model.blocks[0].attn.W_Q, 30));   // sharpen the untrained, nearly uniform map so there are hot spots
         var result = TokenPairAgreement.Evaluate(model, data.Trigrams, threshold: 0.05);
-        var map = QkScores.TokenPairMap(model, arange(75, dtype: ScalarType.Int64), 0, 0);
+        var map = QkScores.TokenPairMap(model, Held.Range(75), 0, 0);
         var prefixes = data.Trigrams.Trigrams.Select(t => (t.A, t.B)).ToHashSet();
 
         int hot = 0, hotTrue = 0;

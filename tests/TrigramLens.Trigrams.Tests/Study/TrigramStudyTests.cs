@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TrigramLens.Checkpoints;
+using TrigramLens.Trigrams.Training;
 using TrigramLens.Model;
 using TrigramLens.Testing;
 using TrigramLens.Trigrams.Study;
@@ -12,7 +13,7 @@ public sealed class TrigramStudyTests() : TempDirectoryTests("trigramlens-study-
     [ArenaCheckpointFact]
     public void Study_of_ARENAs_checkpoint_reproduces_the_published_numbers_and_writes_its_report()
     {
-        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint());
+        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint(), TrigramModelConfig.CheckpointOptions);
         var stages = new List<StudyStage>();
         var r = TrigramStudy.Run(model, "arena", new StudyOptions { OutputDirectory = Dir, Rows = 1 }, stages.Add);
 
@@ -41,6 +42,10 @@ public sealed class TrigramStudyTests() : TempDirectoryTests("trigramlens-study-
         Assert.Equal(published.Length, r.PrincipalAngles.Cosines.Length);
         for (int i = 0; i < published.Length; i++) Assert.Equal(published[i], r.PrincipalAngles.Cosines[i], 4);
 
+        // Positional-only scores (plain recomputation in PositionalPreferenceTests): 48 of 49 queries prefer themselves.
+        Assert.Equal((48L, 1L, 49L), (r.Qk.PositionalPrefersCurrent.K, r.Qk.PositionalPrefersPrevious.K, r.Qk.PositionalPrefersCurrent.N));
+        Assert.Equal(14.63, r.Qk.PositionalCurrentOverPrevious, 2);
+
         // ARENA's notebook, run by a participant: 5390 of 5629 in-data trigram completions predicted.
         Assert.Equal((5390, 5629), (r.Attention.InContextCompletions.K, r.Attention.InContextCompletions.N));
         Assert.True(r.MlpJacobian.AutogradCheck.MaxAbsDifference < 1e-5);
@@ -48,7 +53,9 @@ public sealed class TrigramStudyTests() : TempDirectoryTests("trigramlens-study-
         Assert.Equal(32, r.ResidualVariance.Variance.Length);
 
         // Files: every figure, the JSON (parseable, stable keys) and the report.
-        Assert.Equal(TrigramStudy.StageCount, stages.Count);
+        // Every stage reported once, in order, each knowing how many there are.
+        Assert.Equal(Enumerable.Range(1, stages.Count), stages.Select(st => st.Index));
+        Assert.All(stages, st => Assert.Equal(stages.Count, st.Count));
         Assert.All(r.Figures, f => Assert.True(new FileInfo(Path.Combine(Dir, f.File)).Length > 5_000, f.File));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "results.json")));
         Assert.Equal(86, json.RootElement.GetProperty("mlp_jacobian").GetProperty("linearised_accuracy").GetProperty("correct").GetInt32());

@@ -1,0 +1,54 @@
+using TrigramLens.Figures;
+using TrigramLens.Testing;
+
+namespace TrigramLens.Figures.Tests;
+
+public sealed class FigureTests() : TempDirectoryTests("trigramlens-fig-")
+{
+    static bool IsPng(string path) => File.ReadAllBytes(path).AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10 });
+
+    [Fact]
+    public void A_batch_renders_every_queued_figure_as_png()
+    {
+        var batch = new FigureBatch();
+        var values = new double[,] { { 1, 2, double.NaN }, { 3, 4, 5 } };
+        batch.Add(new HeatmapFigure { Values = values, XTickLabels = ["a", "b", "c"], YTickLabels = ["x", "y"], CheckedRows = [1], RowBands = [(0, 0)], CircledCells = [(1, 2)] },
+            Path.Combine(Dir, "h.png"), 300, 200);
+        batch.Add(new BarFigure { Values = [0.1, 0.7, 0.2], Highlighted = [1], HighlightLabel = "c", LabelTop = 1 }, Path.Combine(Dir, "b.png"), 300, 200);
+        batch.Add(new LineFigure { Lines = [new("s", [0, 1], [1, 0.5])], References = [(0.7, "target")] }, Path.Combine(Dir, "l.png"), 300, 200);
+        batch.RenderAll();
+
+        Assert.Equal(0, batch.Count);
+        Assert.All(["h.png", "b.png", "l.png"], f => Assert.True(IsPng(Path.Combine(Dir, f)), f));
+    }
+
+    [Fact]
+    public void Tick_labels_must_match_the_matrix()
+    {
+        var figure = new HeatmapFigure { Values = new double[2, 3], XTickLabels = ["a", "b"] };
+        Assert.Throws<ArgumentException>(() => figure.Build());
+    }
+
+    // One epoch is one point per series: drawn as markers (a line through one point draws nothing).
+    [Fact]
+    public void Curves_of_a_single_epoch_show_their_points()
+    {
+        string path = Path.Combine(Dir, "curves.png");
+        TrainingCurves.SavePng(path, "one epoch", [new CurveSeries("train loss", [4.2])], "loss",
+            [new CurveSeries("trigram accuracy", [0.4])], "fraction", 600, 400);
+        using var image = SkiaSharp.SKBitmap.Decode(path);
+        int blue = 0, orange = 0;
+        for (int y = 0; y < image.Height; y++)
+            for (int x = 0; x < image.Width; x++)
+            {
+                var c = image.GetPixel(x, y);
+                if (Near(c, 70, 130, 180)) blue++;            // SteelBlue: the first series
+                if (Near(c, 255, 140, 0)) orange++;           // DarkOrange: the second
+            }
+        // The legend's sample line alone is about 20 pixels of each colour; a point adds about 50.
+        Assert.True(blue > 45, $"{blue} pixels of the loss series");
+        Assert.True(orange > 45, $"{orange} pixels of the accuracy series");
+    }
+
+    static bool Near(SkiaSharp.SKColor c, int r, int g, int b) => Math.Abs(c.Red - r) < 12 && Math.Abs(c.Green - g) < 12 && Math.Abs(c.Blue - b) < 12;
+}
