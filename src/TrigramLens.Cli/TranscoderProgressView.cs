@@ -73,7 +73,11 @@ public static class TranscoderProgressView
         }
     }
 
-    sealed class PlainSink : IProgress<TranscoderProgress>
+    /// <summary>Plain lines (a step line at most every <see cref="TrainingProgressView.PlainStepInterval"/>), each after
+    /// <paramref name="indent"/>: for training that runs inside a longer job, such as the study's transcoder.</summary>
+    public static IProgress<TranscoderProgress> PlainLines(string indent = "") => new PlainSink(indent);
+
+    sealed class PlainSink(string indent = "") : IProgress<TranscoderProgress>
     {
         readonly Stopwatch _sinceLine = Stopwatch.StartNew();
 
@@ -81,12 +85,12 @@ public static class TranscoderProgressView
         {
             if (p.Message is { } message)
             {
-                Console.Out.WriteLine(message);
+                Console.Out.WriteLine(indent + message);
                 return;
             }
             if (_sinceLine.Elapsed < TrainingProgressView.PlainStepInterval && p.Step != p.Steps) return;
             _sinceLine.Restart();
-            Console.Out.WriteLine(Describe(p));
+            Console.Out.WriteLine(indent + Describe(p));
         }
     }
 }

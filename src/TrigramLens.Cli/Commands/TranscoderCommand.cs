@@ -34,8 +34,10 @@ static class TranscoderCommand
         /// <summary>Checked by the parser: one sparsity choice at most, k within the width.</summary>
         public void AddValidators(Command command) => command.Validators.Add(r =>
         {
-            int given = (r.GetValue(K) is null ? 0 : 1) + (r.GetValue(L1) is null ? 0 : 1) + (r.GetValue(L0) is null ? 0 : 1);
-            if (given > 1) r.AddError("give at most one of --k, --l1 and --l0");
+            Option[] sparsity = [K, L1, L0];
+            if (sparsity.Count(o => r.GetResult(o) is not null) > 1) r.AddError("give at most one of --k, --l1 and --l0");
+            // A value that did not parse has its own error; only well-formed values are compared.
+            if (new Option[] { K, Width }.Any(o => r.GetResult(o) is { Errors: var errors } && errors.Any())) return;
             int width = r.GetValue(Width) ?? TranscoderRecipe.Default.Width;
             if (r.GetValue(K) is int k && k > width) r.AddError($"--k {k} exceeds the width {width}");
         });

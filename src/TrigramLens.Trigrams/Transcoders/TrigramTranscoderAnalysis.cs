@@ -3,6 +3,7 @@ using TrigramLens.Model;
 using TrigramLens.Transcoders;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
+using TrigramLens.Runtime;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Trigrams.Transcoders;
@@ -104,7 +105,7 @@ public static class TrigramTranscoderAnalysis
             long rows = Math.Min(RowsPerChunk, tokens.shape[0] - start);
             masses.Add(tokens.narrow(0, start, rows), post.narrow(0, start, rows));
         }
-        var density = post.ne(0).to(ScalarType.Float32).mean([0, 1]).data<float>().ToArray();
+        var density = post.ne(HeldScalars.Zero).to(ScalarType.Float32).mean([0, 1]).data<float>().ToArray();
         var all = masses.All();
         return (Summaries(model, model.W_in[0], model.W_out[0], all, density, trigrams, liveOnly: false), all);
     }

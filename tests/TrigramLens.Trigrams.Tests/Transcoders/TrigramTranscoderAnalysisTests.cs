@@ -2,6 +2,7 @@ using TrigramLens.Checkpoints;
 using TrigramLens.Testing;
 using TrigramLens.Transcoders;
 using TrigramLens.Trigrams.Data;
+using TrigramLens.Trigrams.Training;
 using TrigramLens.Trigrams.Transcoders;
 using static TorchSharp.torch;
 
@@ -16,7 +17,7 @@ public sealed class TrigramTranscoderAnalysisTests
     [ArenaCheckpointFact]
     public void The_mlp_as_a_transcoder_reproduces_the_neuron_baseline_on_arenas_checkpoint()
     {
-        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint());
+        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint(), TrigramModelConfig.CheckpointOptions);
         using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena, 300);
         var cfg = new TranscoderConfig(32, 20, 32, TranscoderActivation.Relu, TrigramTranscoderAnalysis.HookIn, TrigramTranscoderAnalysis.HookOut);
         using var t = new Transcoder(cfg);
