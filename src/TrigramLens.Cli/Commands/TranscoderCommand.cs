@@ -27,9 +27,10 @@ static class TranscoderCommand
             Description = "With --k, --l1 or --l0: add a linear skip path x W_skip^T (SAELens's skip transcoder); the default transcoder has one",
         };
         public Option<int?> Steps { get; } = CommonOptions.OptionalInteger("--steps", $"Training steps of {TranscoderRecipe.Default.BatchSize:N0} positions (default {TranscoderRecipe.Default.Steps:N0})");
+        public Option<int?> Batch { get; } = CommonOptions.OptionalInteger("--batch", $"Positions per training step (default {TranscoderRecipe.Default.BatchSize:N0})");
         public Option<int> TrainSeed { get; } = CommonOptions.Integer("--train-seed", "Seed of the transcoder's initialisation, training data and shuffling", 0, min: 0);
 
-        public IEnumerable<Option> All => [Width, K, L1, L0, Skip, Steps, TrainSeed];
+        public IEnumerable<Option> All => [Width, K, L1, L0, Skip, Steps, Batch, TrainSeed];
 
         /// <summary>Checked by the parser: one sparsity choice at most, k within the width.</summary>
         public void AddValidators(Command command) => command.Validators.Add(r =>
@@ -50,6 +51,7 @@ static class TranscoderCommand
             if (r.GetValue(K) is not null || r.GetValue(L1) is not null || r.GetValue(L0) is not null) o = o with { Skip = false };
             if (r.GetValue(Width) is int width) o = o with { Width = width };
             if (r.GetValue(Steps) is int steps) o = o with { Steps = steps };
+            if (r.GetValue(Batch) is int batch) o = o with { BatchSize = batch, BufferPositions = Math.Max(o.BufferPositions, 2 * batch) };
             if (r.GetValue(K) is int k) o = o with { Activation = TranscoderActivation.TopK, K = k };
             if (r.GetValue(L1) is double l1) o = o with { Activation = TranscoderActivation.Relu, L1 = l1 };
             if (r.GetValue(L0) is double l0) o = o with { Activation = TranscoderActivation.JumpRelu, L0 = l0 };
