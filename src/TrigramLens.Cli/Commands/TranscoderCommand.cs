@@ -26,7 +26,7 @@ static class TranscoderCommand
         {
             Description = "With --k, --l1 or --l0: add a linear skip path x W_skip^T (SAELens's skip transcoder); the default transcoder has one",
         };
-        public Option<int?> Steps { get; } = CommonOptions.OptionalInteger("--steps", $"Training steps of {TranscoderRecipe.Default.BatchSize:N0} positions (default {TranscoderRecipe.Default.Steps:N0})");
+        public Option<int?> Steps { get; } = CommonOptions.OptionalInteger("--steps", $"Training steps (default {TranscoderRecipe.Default.Steps:N0})");
         public Option<int?> Batch { get; } = CommonOptions.OptionalInteger("--batch", $"Positions per training step (default {TranscoderRecipe.Default.BatchSize:N0})");
         public Option<int> TrainSeed { get; } = CommonOptions.Integer("--train-seed", "Seed of the transcoder's initialisation, training data and shuffling", 0, min: 0);
 
@@ -37,10 +37,17 @@ static class TranscoderCommand
         {
             Option[] sparsity = [K, L1, L0];
             if (sparsity.Count(o => r.GetResult(o) is not null) > 1) r.AddError("give at most one of --k, --l1 and --l0");
-            // A value that did not parse has its own error; only well-formed values are compared.
-            if (new Option[] { K, Width }.Any(o => r.GetResult(o) is { Errors: var errors } && errors.Any())) return;
-            int width = r.GetValue(Width) ?? TranscoderRecipe.Default.Width;
-            if (r.GetValue(K) is int k && k > width) r.AddError($"--k {k} exceeds the width {width}");
+            int width;
+            int? k;
+            try
+            {
+                (width, k) = (r.GetValue(Width) ?? TranscoderRecipe.Default.Width, r.GetValue(K));
+            }
+            catch (InvalidOperationException)
+            {
+                return;   // a value that did not parse: its own error is reported
+            }
+            if (k > width) r.AddError($"--k {k} exceeds the width {width}");
         });
 
         /// <summary>The default transcoder, or, when --k, --l1 or --l0 is given, that architecture (with a skip path only

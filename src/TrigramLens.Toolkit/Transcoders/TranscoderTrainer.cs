@@ -239,13 +239,12 @@ public sealed class TranscoderTrainer : IDisposable
             fired = fired.logical_or(chunks[c].Fired);
         }
         using (var flat = FlatAdamW.Flatten(gradients)) _adam.Step(LearningRate(_options, Step), flat);
-        foreach (var chunk in chunks) chunk.Dispose();
-
         using (var positions = ((long)n).ToScalar())
         using (var zero = 0L.ToScalar())
         {
             _sinceFired.add_(positions, HeldScalars.One).masked_fill_(fired, zero);
         }
+        foreach (var chunk in chunks) chunk.Dispose();   // after the last use of fired, which is chunk 0's with one chunk
         Step++;
         if (_options.ResampleEvery > 0 && Step % _options.ResampleEvery == 0 && Step <= _options.Steps / 2)
             Resample(x, y);

@@ -14,7 +14,7 @@ public static class TranscoderRecipe
         JumpReluBandwidth = 0.2,
         Skip = true,
         Steps = 1000,
-        BatchSize = 4096,
+        BatchSize = 2048,
         LearningRate = 1e-2,
         ResampleEvery = 100,
     };
