@@ -94,29 +94,23 @@ static class TranscoderCommand
             bool asJson = r.GetValue(json);
             var clock = Stopwatch.StartNew();
             using var transformer = ModelCheckpoint.Load(path, CommonOptions.LoadOptions(r, actFn, normalization));
-            TrigramStudy.EnsureSupported(transformer.Cfg);
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed), transformer.Cfg),
-                TranscoderSection.AnalysisRows);
+            using var dataset = TranscoderRun.AnalysisSet(transformer, r.GetValue(seed));
             int workers = r.GetValue(threads) ?? Math.Clamp(Environment.ProcessorCount, 1, 8);
-
             using var stop = new StopOnCtrlC();
-            var result = asJson
-                ? TrigramTranscoderTraining.Train(transformer, dataset.Trigrams, options, workers, Path.GetFileName(path), null, stop.Token)
-                : TranscoderProgressView.Run(progress => TrigramTranscoderTraining.Train(transformer, dataset.Trigrams, options, workers, Path.GetFileName(path), progress, stop.Token));
-            using var transcoder = result.Transcoder;
-            if (!asJson) AnsiConsole.MarkupLine($"trained in {result.WallSeconds:F1} s ({result.PositionsPerSecond / 1e6:F2} M positions/s); analysing on {dataset.Size:N0} sequences…");
-            var analysis = TranscoderSection.Analyse(transformer, transcoder, dataset);
-            var training = TranscoderTrainingSummary.From(options, result);
-            var files = TranscoderOutput.Write(directory, path, transcoder, analysis, dataset.Trigrams, training);
-            if (asJson) JsonOutput.Write(TranscoderRunResults.From(path, training, analysis, files));
-            else Render(analysis, training, directory, clock.Elapsed);
-            return result.Completed ? ExitCodes.Success : ExitCodes.Interrupted;
+            TranscoderRunResults Run(IProgress<TranscoderProgress>? progress) => TranscoderRun.Train(transformer, path, dataset, options, directory, workers,
+                progress, asJson ? null : t => AnsiConsole.MarkupLine($"trained in {t.WallSeconds:F1} s ({t.PositionsPerSecond / 1e6:F2} M positions/s); analysing on {dataset.Size:N0} sequences…"),
+                stop.Token);
+            var results = asJson ? Run(null) : TranscoderProgressView.Run(Run);
+            if (asJson) JsonOutput.Write(results);
+            else Render(results, directory, clock.Elapsed);
+            return results.Training!.Completed ? ExitCodes.Success : ExitCodes.Interrupted;
         });
         return command;
     }
 
-    static void Render(TranscoderAnalysis a, TranscoderTrainingSummary t, string directory, TimeSpan elapsed)
+    static void Render(TranscoderRunResults a, string directory, TimeSpan elapsed)
     {
+        var t = a.Training!;
         var table = new Table().Title($"[bold]{Markup.Escape(a.Transcoder.Architecture)}, {a.Transcoder.DSae} features{(a.Transcoder.K is int k ? $", k = {k}" : "")}[/]")
             .AddColumn("").AddColumn(new TableColumn("").RightAligned()).HideHeaders();
         table.AddRow("[bold]trigrams with a dedicated feature[/]", $"[bold]{a.Dedicated.TrigramsOwned} / {a.Dedicated.Trigrams}[/] ({a.Dedicated.DedicatedUnits} features)");

@@ -61,9 +61,7 @@ static class TranscoderSweepCommand
             string directory = r.GetValue(output)!.FullName;
             bool asJson = r.GetValue(json);
             using var transformer = ModelCheckpoint.Load(path, CommonOptions.LoadOptions(r, actFn, normalization));
-            TrigramStudy.EnsureSupported(transformer.Cfg);
-            using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed), transformer.Cfg),
-                TranscoderSection.AnalysisRows);
+            using var dataset = TranscoderRun.AnalysisSet(transformer, r.GetValue(seed));
             using var stop = new StopOnCtrlC();
             var runs = TranscoderSweep.Run(transformer, dataset, grid, directory, r.GetValue(threads) ?? Math.Clamp(Environment.ProcessorCount, 1, 8),
                 asJson ? null : line => Console.Out.WriteLine(line), null, stop.Token);
