@@ -17,6 +17,7 @@ public static class CliApp
         StudyCommand.Build(),
         TrainCommand.Build(),
         BenchCommand.Build(),
+        TranscoderCommand.Build(),
     };
 
     public static int Run(string[] args)

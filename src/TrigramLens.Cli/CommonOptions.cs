@@ -133,6 +133,20 @@ static class CommonOptions
             CustomParser = r => r.Tokens.Select(t => ParseInteger(r, name, min, max, t.Value) is long v ? (int)v : 0).ToArray(),
         };
 
+    /// <summary>A non-negative number that may be left out, e.g. <c>--l1 0.3</c>.</summary>
+    public static Option<double?> OptionalNumber(string name, string description) =>
+        new(name)
+        {
+            Description = description,
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+                    return Fail<double?>(r, $"{name} must be a number (got '{text}')");
+                return value >= 0 ? value : Fail<double?>(r, $"{name} must be a non-negative number (got {text})");
+            },
+        };
+
     static long? ParseInteger(ArgumentResult r, string name, long min, long max, string? text = null)
     {
         text ??= r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";

@@ -1,4 +1,5 @@
 using TorchSharp;
+using TrigramLens.Testing;
 using static TorchSharp.torch;
 using static TrigramLens.Runtime.HeldScalars;
 
@@ -19,6 +20,9 @@ public static class Held
         using var s = b.ToScalar();
         return a.add(s, One);
     }
+
+    /// <summary><c>a²</c> elementwise (<c>square()</c> passes a temporary exponent).</summary>
+    public static Tensor Square(Tensor a) => a.mul(a);
 
     public static Tensor Mul(Tensor a, double factor)
     {

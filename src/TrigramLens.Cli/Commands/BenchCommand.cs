@@ -22,6 +22,7 @@ static class BenchCommand
         {
             batch, rounds, steps, longSteps, threads, flush, json,
             BenchStudyCommand.Build(),
+            BenchTranscoderCommand.Build(),
         };
         command.SetAction(r =>
         {

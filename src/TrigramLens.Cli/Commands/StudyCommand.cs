@@ -6,10 +6,12 @@ using TrigramLens.Model;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
 using TrigramLens.Trigrams.Training;
+using TrigramLens.Trigrams.Transcoders;
+using TrigramLens.Transcoders;
 
 namespace TrigramLens.Cli.Commands;
 
-/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu] [--normalization none|LN|LNPre]</c></summary>
+/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu] [--normalization none|LN|LNPre] [--no-transcoder | --transcoder DIR]</c></summary>
 static class StudyCommand
 {
     public static Command Build()
@@ -36,10 +38,25 @@ static class StudyCommand
                 if (ParsePrefix(p) is null) r.AddError($"--prefix '{p}' must be comma-separated token ids, e.g. 1,74,72");
         });
 
+        var noTranscoder = new Option<bool>("--no-transcoder") { Description = "Skip section 9, the sparse transcoder of the MLP" };
+        var transcoder = new Option<DirectoryInfo?>("--transcoder")
+        {
+            Description = "Study this transcoder (a SAELens folder, e.g. from `trigramlens transcoder`) instead of training the default one",
+        };
+        transcoder.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<DirectoryInfo?>() is { } d && !File.Exists(Path.Combine(d.FullName, TranscoderFile.ConfigFile)))
+                r.AddError($"--transcoder '{d.FullName}' is not a transcoder folder (no {TranscoderFile.ConfigFile} in it)");
+        });
+
         var command = new Command("study", "Run the whole trigram study and write figures, results.json and report.html")
         {
-            model, output, seed, rows, row, prefixes, trainEpochs, actFn, normalization,
+            model, output, seed, rows, row, prefixes, trainEpochs, actFn, normalization, noTranscoder, transcoder,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(noTranscoder) is not null && r.GetResult(transcoder) is not null) r.AddError("give --no-transcoder or --transcoder, not both");
+        });
         command.SetAction(r =>
         {
             var options = new StudyOptions
@@ -52,7 +69,16 @@ static class StudyCommand
             };
             var clock = Stopwatch.StartNew();
             var (transformer, source, training) = LoadOrTrain(r.GetValue(model), CommonOptions.LoadOptions(r, actFn, normalization), r.GetValue(trainEpochs), options);
-            options = options with { Training = training };
+            options = options with
+            {
+                Training = training,
+                Transcoder = r.GetValue(noTranscoder) ? null : new TranscoderSectionOptions(
+                    TranscoderDirectory: r.GetValue(transcoder)?.FullName,
+                    ModelPath: r.GetValue(model)?.FullName ?? DefaultStudyModel.PathFor(options.OutputDirectory, options.Seed, r.GetValue(trainEpochs)),
+                    KeepDirectory: options.OutputDirectory,
+                    Threads: Math.Clamp(Environment.ProcessorCount, 1, 8),
+                    Progress: TranscoderProgressView.PlainLines("    transcoder: ")),
+            };
             using (transformer)
             {
                 AnsiConsole.MarkupLine($"Studying [bold]{Markup.Escape(source)}[/] → {Markup.Escape(options.OutputDirectory)}");
@@ -140,6 +166,11 @@ static class StudyCommand
         table.AddRow("linearised MLP accuracy", r.MlpJacobian.LinearisedAccuracy.ToString());
         table.AddRow("principal angles with cos θ > 0.9", $"{r.PrincipalAngles.DimensionsAbove09} / {r.PrincipalAngles.Cosines.Length}");
         table.AddRow("resid_mid variance max / min", $"{r.ResidualVariance.MaxOverMin:F2}");
+        if (r.Transcoder is { } t)
+        {
+            table.AddRow("transcoder: trigrams with a dedicated feature", $"{t.Dedicated.TrigramsOwned} / {t.Dedicated.Trigrams} (neurons: {t.NeuronBaseline.TrigramsOwned})");
+            table.AddRow("transcoder spliced in: trigram accuracy", t.Spliced.Spliced.ToString());
+        }
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"Wrote {r.Figures.Count} figures, results.json and [bold]{Markup.Escape(Path.Combine(directory, "report.html"))}[/] in {elapsed.TotalSeconds:F1} s.");
     }

@@ -14,6 +14,9 @@ public static class HeldScalars
 {
     static HeldScalars() => TorchRuntime.EnsureLoaded();
 
+    /// <summary>0, for comparisons (<c>gt</c>, <c>ne</c>).</summary>
+    public static Scalar Zero { get; } = 0.ToScalar();
+
     /// <summary>1: the <c>alpha</c> of a plain <c>add</c>.</summary>
     public static Scalar One { get; } = 1.ToScalar();
 }

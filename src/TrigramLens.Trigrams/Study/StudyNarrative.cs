@@ -1,5 +1,6 @@
 using System.Globalization;
 using TrigramLens.Trigrams.Evaluation;
+using TrigramLens.Trigrams.Transcoders;
 
 namespace TrigramLens.Trigrams.Study;
 
@@ -101,4 +102,19 @@ public static class StudyNarrative
     public static string Variance(ResidualVarianceResults v) =>
         $"Per-dimension variance of resid_mid ranges from {F(v.Min)} to {F(v.Max)} (ratio {F(v.MaxOverMin, 1)}): " +
         (v.MaxOverMin < 10 ? "every dimension is used, within an order of magnitude of the others." : "a few dimensions dominate the residual stream.");
+
+    public static string Transcoder(TranscoderSectionResults t)
+    {
+        var d = t.Dedicated;
+        var n = t.NeuronBaseline;
+        string origin = t.Source switch { "trained" => "trained for this study", "reused" => "trained for this model earlier and reused", _ => "given" };
+        return $"A {t.Transcoder.Architecture} with {t.Transcoder.DSae:N0} features ({origin}) stands in for the MLP: spliced in, the model completes " +
+               $"{t.Spliced.Spliced.Correct} of {t.Spliced.Spliced.Total} trigrams (the MLP itself {t.Spliced.Clean.Correct}, its mean {t.Spliced.MeanAblated.Correct}) " +
+               $"and recovers {Pct(t.Spliced.Loss.RecoveredVsMeanAblation)} of the loss the mean ablation loses, with {F(t.Reconstruction.L0, 2)} features active per position. " +
+               $"{d.TrigramsOwned} of {d.Trigrams} trigrams own a dedicated feature (at least {Pct(d.ShareThreshold)} of its mass on the prefix, the completion as its top logit effect), " +
+               $"against {n.TrigramsOwned} for the MLP's {n.Units} neurons. " +
+               (d.TrigramsOwned > 2 * Math.Max(1, n.TrigramsOwned)
+                   ? "The transcoder separates trigrams that the neurons hold in superposition."
+                   : "Few trigrams get a feature of their own: the MLP's computation does not split into one clean feature per trigram here.");
+    }
 }

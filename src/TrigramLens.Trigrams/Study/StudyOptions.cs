@@ -1,4 +1,5 @@
 using TrigramLens.Model;
+using TrigramLens.Trigrams.Transcoders;
 
 namespace TrigramLens.Trigrams.Study;
 
@@ -26,6 +27,12 @@ public sealed record StudyOptions
     public double HotSpotThreshold { get; init; } = 0.1;
     /// <summary>Set when the model was trained for this study; shown in the report.</summary>
     public TrainingSummary? Training { get; init; }
+    /// <summary>
+    /// Section 9, the sparse transcoder of the MLP: how it gets one (trains the default transcoder, reuses one kept for the
+    /// same model file, or studies a given SAELens folder). Null skips the section: a library caller opts in, the command
+    /// line does unless told <c>--no-transcoder</c>.
+    /// </summary>
+    public TranscoderSectionOptions? Transcoder { get; init; }
     /// <summary>Rows on which the closed-form Jacobians are cross-checked against autograd through hooks.</summary>
     public int JacobianCheckRows { get; init; } = 8;
 

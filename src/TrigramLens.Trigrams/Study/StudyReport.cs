@@ -90,7 +90,7 @@ public static class StudyReport
         Open(h, 8, "MLP Jacobians", StudyNarrative.Jacobians(r.MlpJacobian, r.DirectLogitAttribution));
         SectionFigures(h, r, "mlp_jacobian");
         h.Append("</section>");
-        Transcoder(h, inputs);
+        Transcoder(h, r, inputs);
         // Two subspaces of dimensions p and q in d dimensions share at least p + q − d directions.
         int forced = Math.Max(0, Math.Min(m.d_head, m.d_model) + Math.Min(m.d_mlp, m.d_model) - m.d_model);
         Open(h, 10, "Principal angles", StudyNarrative.Angles(r.PrincipalAngles, forced));
@@ -139,6 +139,7 @@ public static class StudyReport
         Row(h, "resid_mid unembedded (no MLP)", r.DirectLogitAttribution.ResidMid);
         Row(h, "resid_mid + mean MLP output", r.DirectLogitAttribution.ResidMidWithMeanAblatedMlp);
         Row(h, "linearised MLP (median Jacobian)", r.MlpJacobian.LinearisedAccuracy);
+        if (r.Transcoder is { } t) Row(h, "MLP replaced by the sparse transcoder", t.Spliced.Spliced);
         h.Append("</table>");
     }
 
@@ -158,18 +159,35 @@ public static class StudyReport
         h.Append("<noscript><p class=\"note\">The interactive parts need JavaScript; everything else reads without it.</p></noscript></section>");
     }
 
-    static void Transcoder(StringBuilder h, StudyReportInputs? inputs)
+    static void Transcoder(StringBuilder h, StudyResults r, StudyReportInputs? inputs)
     {
-        h.Append("<section id=\"s9\"><h2>9. Sparse transcoder</h2>");
-        if (inputs?.Transcoder is null)
+        if (r.Transcoder is not { } t)
         {
-            h.Append("<p class=\"note not-run\">Not run: this study has no transcoder results.</p></section>");
+            h.Append("<section id=\"s9\"><h2>9. Sparse transcoder</h2><p class=\"note not-run\">Not run: this study has no transcoder results.</p></section>");
             return;
         }
-        h.Append("<p class=\"small\">A sparse transcoder replaces the MLP (input <code>").Append(E(inputs.Transcoder.HookIn))
-         .Append("</code>, target <code>").Append(E(inputs.Transcoder.HookOut))
-         .Append("</code>). Sort its features by density or by dedicated trigram; open one for its dashboard; click a prefix to run it live.</p>")
-         .Append("<div id=\"transcoder\" class=\"interactive\"></div></section>");
+        Open(h, 9, "Sparse transcoder", StudyNarrative.Transcoder(t));
+        var d = t.Dedicated;
+        h.Append("<table><tr><th></th><th>value</th></tr>")
+         .Append($"<tr><th style=\"text-align:left\">trigrams with a dedicated feature ({d.Units:N0} features)</th><td>{d.TrigramsOwned} / {d.Trigrams}</td></tr>")
+         .Append($"<tr><th style=\"text-align:left\">trigrams with a dedicated MLP neuron ({t.NeuronBaseline.Units} neurons)</th><td>{t.NeuronBaseline.TrigramsOwned} / {t.NeuronBaseline.Trigrams}</td></tr>")
+         .Append($"<tr><th style=\"text-align:left\">trigram accuracy: MLP / transcoder / mean-ablated / zero-ablated</th><td>{t.Spliced.Clean.Correct} / {t.Spliced.Spliced.Correct} / {t.Spliced.MeanAblated.Correct} / {t.Spliced.ZeroAblated.Correct}</td></tr>")
+         .Append($"<tr><th style=\"text-align:left\">loss recovered (vs mean / zero ablation)</th><td>{t.Spliced.Loss.RecoveredVsMeanAblation.ToString("P2", C)} / {t.Spliced.Loss.RecoveredVsZeroAblation.ToString("P2", C)}</td></tr>")
+         .Append($"<tr><th style=\"text-align:left\">FVU · L0 · dead · dense</th><td>{t.Reconstruction.Fvu.ToString("F4", C)} · {t.Reconstruction.L0.ToString("F2", C)} · {t.Reconstruction.Dead} · {t.Reconstruction.Dense}</td></tr>")
+         .Append("</table>");
+        if (d.Table.Count > 0)
+        {
+            h.Append($"<details><summary>{d.Table.Count} dedicated features</summary><div class=\"scroll\"><table class=\"trigram-table\"><tr><th>feature</th><th>a</th><th>b</th><th>c</th><th>mass share</th></tr>");
+            foreach (var x in d.Table.OrderBy(x => x.B).ThenBy(x => x.A))
+                h.Append($"<tr data-tokens=\"{x.A},{x.B}\"><td>{x.Feature}</td><td>{x.A}</td><td>{x.B}</td><td>{x.C}</td><td>{x.Share.ToString("P1", C)}</td></tr>");
+            h.Append("</table></div></details>");
+        }
+        SectionFigures(h, r, "transcoder");
+        if (inputs?.Transcoder is { } live)
+            h.Append("<p class=\"small\">Every feature (input <code>").Append(E(live.HookIn)).Append("</code>, target <code>").Append(E(live.HookOut))
+             .Append("</code>): sort by density or by dedicated trigram; open one for its dashboard; click a prefix to run it live.</p>")
+             .Append("<div id=\"transcoder\" class=\"interactive\"></div>");
+        h.Append("</section>");
     }
 
     static void SectionFigures(StringBuilder h, StudyResults r, string section) => Figures(h, r.Figures.Where(f => f.Section == section).ToList());

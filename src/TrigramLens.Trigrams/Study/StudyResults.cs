@@ -6,6 +6,8 @@ using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
 using static TorchSharp.torch;
 
+using TrigramLens.Trigrams.Transcoders;
+
 namespace TrigramLens.Trigrams.Study;
 
 // The study's numbers, shaped as results.json (snake_case keys; see docs/results.md). Counts are exact integers.
@@ -26,7 +28,8 @@ public sealed record StudyResults(
     PrincipalAngleResults PrincipalAngles,
     ResidualVarianceResults ResidualVariance,
     IReadOnlyList<FigureInfo> Figures,
-    IReadOnlyDictionary<string, double> StageSeconds);
+    IReadOnlyDictionary<string, double> StageSeconds,
+    TranscoderSectionResults? Transcoder = null);
 
 /// <param name="Training">how the model was trained, when the study trained it</param>
 public sealed record ModelInfo(string Source, HookedTransformerConfig Config, TrainingSummary? Training);

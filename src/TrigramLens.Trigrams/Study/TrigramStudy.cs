@@ -8,6 +8,7 @@ using TrigramLens.Training;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
 using TrigramLens.Trigrams.Study.Report;
+using TrigramLens.Trigrams.Transcoders;
 using static TorchSharp.torch;
 using static TrigramLens.Runtime.HeldScalars;
 
@@ -97,6 +98,8 @@ public sealed class TrigramStudy
         MlpJacobianResults jacobians = null!;
         PrincipalAngleResults angles = null!;
         ResidualVarianceResults variance = null!;
+        TranscoderSectionResults? transcoder = null;
+        TranscoderReport? transcoderReport = null;
 
         // The stages, in the order of study-spec §4; their count is this list's.
         (string Name, Action Run)[] stages =
@@ -131,12 +134,15 @@ public sealed class TrigramStudy
             ("MLP Jacobians and linearised MLP", () => jacobians = Jacobians(dataset!, cache!)),
             ("Principal angles (W_O vs W_in)", () => angles = PrincipalAngleStage()),
             ("Residual variance", () => variance = ResidualVariance(cache!)),
+            .. _options.Transcoder is { } section
+                ? new (string, Action)[] { ("Sparse transcoder", () => (transcoder, transcoderReport) = Transcoder(dataset!, section)) }
+                : [],
             ("Rendering figures", () => _rendering.RenderAll()),
         ];
         try
         {
             for (int i = 0; i < stages.Length; i++) RunStage(i + 1, stages.Length, stages[i].Name, stages[i].Run);
-            _reportInputs = StudyReportInputs.From(_model, dataset!);
+            _reportInputs = StudyReportInputs.From(_model, dataset!, transcoderReport);
         }
         finally
         {
@@ -146,7 +152,7 @@ public sealed class TrigramStudy
             positions?.Dispose();
         }
         return new StudyResults(1, new ModelInfo(modelSource, cfg, _options.Training), info, metrics, attention, qk, pairs, table, predictions,
-            simplified, dla, jacobians, angles, variance, _figures, _seconds);
+            simplified, dla, jacobians, angles, variance, _figures, _seconds, transcoder);
     }
 
     void RunStage(int index, int count, string name, Action work)
@@ -347,6 +353,15 @@ public sealed class TrigramStudy
             XLabel = "principal direction", YLabel = "cos θ", YRange = (0, 1.05),
         }, "principal-angles.png", "principal_angles", "cos θ per principal direction", 800, 420);
         return result;
+    }
+
+    // ---- 9. Sparse transcoder --------------------------------------------------------------------------------
+
+    (TranscoderSectionResults, TranscoderReport) Transcoder(TrigramDataset dataset, TranscoderSectionOptions options)
+    {
+        var (results, report) = TranscoderSection.Run(_model, dataset, options, _rendering, _dir);
+        foreach (var f in results.Figures) _figures.Add(new FigureInfo(f.File, "transcoder", f.Caption));
+        return (results, report);
     }
 
     // ---- 11. Residual variance ------------------------------------------------------------------------------

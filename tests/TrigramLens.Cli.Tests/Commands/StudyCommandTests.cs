@@ -1,6 +1,10 @@
 using System.Text.Json;
+using TrigramLens.Checkpoints;
 using TrigramLens.Testing;
+using TrigramLens.Transcoders;
+using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Training;
+using TrigramLens.Trigrams.Transcoders;
 
 namespace TrigramLens.Cli.Tests.Commands;
 
@@ -8,23 +12,53 @@ namespace TrigramLens.Cli.Tests.Commands;
 public sealed class StudyCommandTests() : TempDirectoryTests("trigramlens-cli-study-")
 {
     [ArenaCheckpointFact]
-    public void Study_of_a_checkpoint_writes_report_results_and_figures()
+    public void Study_of_a_checkpoint_writes_report_results_and_figures_with_a_given_transcoder_as_section_9()
     {
-        var (code, stdout, stderr) = CliRunner.Run("study", "--model", ReferenceData.RequireArenaCheckpoint(), "--out", Dir, "--rows", "1", "--prefix", "3,14,15");
+        string arena = ReferenceData.RequireArenaCheckpoint(), transcoder = Path.Combine(Dir, "given.transcoder"), output = Path.Combine(Dir, "study");
+        using (var model = ModelCheckpoint.Load(arena, TrigramModelConfig.CheckpointOptions))
+        using (var data = TrigramDataset.Generate(TrigramDataConfig.For(40, model.Cfg), 10))
+        {
+            var tiny = TranscoderRecipe.Default with { Width = 24, Steps = 3, BatchSize = 512, BufferPositions = 2048 };
+            using var trained = TrigramTranscoderTraining.Train(model, data.Trigrams, tiny).Transcoder;
+            TranscoderFile.Save(trained, transcoder);
+        }
+
+        var (code, stdout, stderr) = CliRunner.Run("study", "--model", arena, "--out", output, "--rows", "1", "--prefix", "3,14,15", "--transcoder", transcoder);
         Assert.True(code == 0, stderr);
-        Assert.Contains("[12/12]", stdout);
+        Assert.Contains("[13/13]", stdout);
         Assert.Contains("266 / 277", stdout);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "results.json")));
+        Assert.Contains("transcoder: trigrams with a dedicated feature", stdout);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
         var figures = json.RootElement.GetProperty("figures").EnumerateArray().Select(f => f.GetProperty("file").GetString()!).ToList();
         Assert.Contains("prediction-3-14-15.png", figures);
-        Assert.All(figures, f => Assert.True(File.Exists(Path.Combine(Dir, f)), f));
-        Assert.Contains("<h2>8. MLP Jacobians</h2>", File.ReadAllText(Path.Combine(Dir, "report.html")));
+        Assert.Contains(figures, f => f.StartsWith("transcoder-", StringComparison.Ordinal));
+        Assert.All(figures, f => Assert.True(File.Exists(Path.Combine(output, f)), f));
+        var section = json.RootElement.GetProperty("transcoder");
+        Assert.Equal("given", section.GetProperty("source").GetString());
+        Assert.Equal(24, section.GetProperty("transcoder").GetProperty("d_sae").GetInt32());
+        Assert.Equal(266, section.GetProperty("spliced").GetProperty("clean").GetProperty("correct").GetInt32());
+        string report = File.ReadAllText(Path.Combine(output, "report.html"));
+        Assert.Contains("<h2>8. MLP Jacobians</h2>", report);
+        Assert.Contains("<h2>9. Sparse transcoder</h2>", report);
+        Assert.Contains("id=\"transcoder\"", report);
+        Assert.False(Directory.Exists(Path.Combine(output, "trigram_model.transcoder")));   // a given transcoder is not copied or trained
+    }
+
+    [Fact]
+    public void No_transcoder_and_a_given_transcoder_exclude_each_other_and_a_folder_without_cfg_json_is_refused()
+    {
+        var (code, _, stderr) = CliRunner.Run("study", "--no-transcoder", "--transcoder", Dir);
+        Assert.Equal(2, code);
+        Assert.Contains("--no-transcoder or --transcoder, not both", stderr);
+        (code, _, stderr) = CliRunner.Run("study", "--transcoder", Dir);
+        Assert.Equal(2, code);
+        Assert.Contains("is not a transcoder folder (no cfg.json in it)", stderr);
     }
 
     [Fact]
     public void Study_without_a_model_trains_one_first_and_reuses_it_next_time()
     {
-        var (code, stdout, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1");
+        var (code, stdout, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1", "--no-transcoder");
         Assert.True(code == 0, stderr);
         Assert.Contains("training the default", stdout);
         string model = Path.Combine(Dir, "model-seed40-epochs1.safetensors");
@@ -39,7 +73,7 @@ public sealed class StudyCommandTests() : TempDirectoryTests("trigramlens-cli-st
         Assert.Contains("0. Training", File.ReadAllText(Path.Combine(Dir, "report.html")));
 
         var written = File.GetLastWriteTimeUtc(model);
-        (code, stdout, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1");
+        (code, stdout, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1", "--no-transcoder");
         Assert.True(code == 0, stderr);
         Assert.Equal(written, File.GetLastWriteTimeUtc(model));   // the finished model was reused, not retrained
         Assert.Contains("reusing the default model trained earlier", stdout);
@@ -49,7 +83,7 @@ public sealed class StudyCommandTests() : TempDirectoryTests("trigramlens-cli-st
         // A model left by a version whose fast recipe differed (here in its shards) is trained again, not refused.
         TrigramTraining.Train(new TrigramTrainingOptions { Recipe = TrigramRecipe.Fast with { Shards = 3 }, Epochs = 1, OutputPath = model }).Model.Dispose();
         written = File.GetLastWriteTimeUtc(model);
-        (code, stdout, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1");
+        (code, stdout, stderr) = CliRunner.Run("study", "--out", Dir, "--train-epochs", "1", "--rows", "1", "--no-transcoder");
         Assert.True(code == 0, stderr);
         Assert.Contains("earlier definition of the fast recipe: training again from scratch", stdout);
         Assert.NotEqual(written, File.GetLastWriteTimeUtc(model));

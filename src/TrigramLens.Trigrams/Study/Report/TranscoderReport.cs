@@ -37,6 +37,11 @@ public sealed record TranscoderReport
     public IReadOnlyDictionary<string, double> Summary { get; init; } = new Dictionary<string, double>();
     /// <summary>Per-feature statistics; null to have them computed over the analysis set.</summary>
     public IReadOnlyList<TranscoderFeature>? Features { get; init; }
+    /// <summary>The trigram [a, b, c] each dedicated feature is dedicated to, by feature index, when the caller applies its own
+    /// criterion (<see cref="DedicatedRule"/>); null: <see cref="TranscoderFeatureStats.DedicatedShare"/> of the mass.</summary>
+    public IReadOnlyDictionary<int, int[]>? Dedicated { get; init; }
+    /// <summary>What "dedicated" means on the page, after "Dedicated trigram (a, b, c): ".</summary>
+    public string DedicatedRule { get; init; } = "at least half its mass lies on this prefix.";
 
     public int DIn => (int)W_enc.shape[0];
     public int DSae => (int)W_enc.shape[1];
@@ -96,6 +101,7 @@ public sealed record TranscoderReport
     {
         Validate();
         var features = Features ?? TranscoderFeatureStats.Compute(this, inputs);
+        if (Dedicated is not null) features = features.Select(f => f with { DedicatedTrigram = Dedicated.GetValueOrDefault(f.Index) }).ToList();
         var weights = new JsonObject
         {
             ["W_enc"] = TensorJson.Float32(W_enc), ["b_enc"] = TensorJson.Float32(b_enc),
@@ -111,6 +117,7 @@ public sealed record TranscoderReport
             ["d_in"] = DIn, ["d_sae"] = DSae, ["d_out"] = DOut, ["k"] = K,
             ["weights"] = weights,
             ["summary"] = summary,
+            ["dedicated_rule"] = DedicatedRule,
             ["stats_over"] = $"the analysis set: {inputs.Rows:N0} rows × {inputs.SeqLen} positions",
             ["features"] = new JsonArray(features.Select(f => (JsonNode)f.ToJson()).ToArray()),
         };

@@ -59,6 +59,7 @@
       const data = ctx.data.transcoder;
       this.tc = new Transcoder(data);
       this.features = data.features;
+      this.dedicatedRule = data.dedicated_rule || "at least half its mass lies on this prefix.";
       this.layer = Number((/^blocks\.(\d+)\./.exec(data.hook_in) || [0, 0])[1]);
       const summary = Object.entries(data.summary || {});
       const head = S.el("div", "small",
@@ -162,7 +163,7 @@
       const maxCount = Math.max(1, ...feat.histogram);
       let html = "<h3>Feature " + f + "</h3><p class=\"small\">Active at " + (100 * feat.density).toFixed(2) + "% of positions; mean activation when active " +
         feat.mean_activation.toFixed(3) + ", max " + feat.max_activation.toFixed(3) + ". " +
-        (feat.dedicated_trigram ? "<b>Dedicated trigram: (" + feat.dedicated_trigram.join(", ") + ")</b> — at least half its mass lies on this prefix."
+        (feat.dedicated_trigram ? "<b>Dedicated trigram: (" + feat.dedicated_trigram.join(", ") + ")</b> — " + this.dedicatedRule
           : "No dedicated trigram.") + "</p>";
       html += "<div class=\"small\">Activation histogram (nonzero activations, 0 to " + feat.max_activation.toFixed(3) + ")</div><div class=\"tc-hist\">" +
         feat.histogram.map(c => "<span title=\"" + c + "\" style=\"height:" + Math.round(70 * c / maxCount) + "px\"></span>").join("") + "</div>";
