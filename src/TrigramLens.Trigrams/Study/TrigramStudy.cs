@@ -132,11 +132,11 @@ public sealed class TrigramStudy
                 dla = new DirectLogitAttributionResults(r.ResidMid, r.ResidMidPlusMeanMlp, mean.data<float>().ToArray());
             }),
             ("MLP Jacobians and linearised MLP", () => jacobians = Jacobians(dataset!, cache!)),
-            ("Principal angles (W_O vs W_in)", () => angles = PrincipalAngleStage()),
-            ("Residual variance", () => variance = ResidualVariance(cache!)),
             .. _options.Transcoder is { } section
                 ? new (string, Action)[] { ("Sparse transcoder", () => (transcoder, transcoderReport) = Transcoder(dataset!, section)) }
                 : [],
+            ("Principal angles (W_O vs W_in)", () => angles = PrincipalAngleStage()),
+            ("Residual variance", () => variance = ResidualVariance(cache!)),
             ("Rendering figures", () => _rendering.RenderAll()),
         ];
         try

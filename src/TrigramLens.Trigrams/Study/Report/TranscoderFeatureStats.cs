@@ -33,6 +33,7 @@ public static class TranscoderFeatureStats
         var inputsByChunk = new List<Tensor>();                                 // the encoder's inputs, re-encoded for the histograms
         for (int start = 0; start < inputs.Rows; start += batchRows)
         {
+            using var chunk = NewDisposeScope();   // each chunk's temporaries go at its end: together they would be gigabytes
             var batch = tokens.narrow(0, start, Math.Min(batchRows, inputs.Rows - start));
             var (_, cache) = model.RunWithCache(batch, transcoder.HookIn);
             using (cache)
@@ -41,12 +42,12 @@ public static class TranscoderFeatureStats
                 var f = transcoder.Encode(x.reshape(-1, transcoder.DIn)).view(batch.shape[0], seq, n).to(ScalarType.Float64);
                 total.add_(f.sum([0, 1]), one);
                 active.add_(f.gt(zero).sum([0, 1]), one);
-                max = maximum(max, f.amax([0, 1]));
+                max.copy_(maximum(max, f.amax([0, 1])));
                 var keys = batch[.., ..^1].mul(vocab).add_(batch[.., 1..], one).reshape(-1);   // [b * (pos − 1)], a * d_vocab + b
                 var later = f[.., 1..].reshape(-1, n);
                 mass.index_add_(0, keys, later, one);
                 activePositions.index_add_(0, keys, later.gt(zero).to(ScalarType.Int64), one);
-                inputsByChunk.Add(x.reshape(-1, transcoder.DIn).clone());
+                inputsByChunk.Add(x.reshape(-1, transcoder.DIn).clone().MoveToOuterDisposeScope());
             }
         }
         long positions = (long)inputs.Rows * seq;
@@ -60,6 +61,7 @@ public static class TranscoderFeatureStats
         var offsets = tensor(Enumerable.Range(0, n).Select(j => (long)j * HistogramBins).ToArray());   // [d_sae]
         foreach (var x in inputsByChunk)
         {
+            using var chunk = NewDisposeScope();
             var f = transcoder.Encode(x).to(ScalarType.Float64);                    // [n_pos, d_sae]
             var bin = f.div(safeMax).mul_(bins).floor_().clamp_(zero, lastBin).to(ScalarType.Int64);
             var slots = bin.add_(offsets, one).masked_select(f.gt(zero));
