@@ -9,22 +9,26 @@ namespace TrigramLens.Cli;
 /// <summary>Builds the command tree and turns every expected failure into one line on stderr and a non-zero exit.</summary>
 public static class CliApp
 {
-    public static RootCommand BuildRoot() => new("TrigramLens: mechanistic interpretability of ARENA's trigram transformer, in .NET.")
+    public static RootCommand BuildRoot() => BuildRoot(CliOverrides.None);
+
+    internal static RootCommand BuildRoot(CliOverrides overrides) => new("TrigramLens: mechanistic interpretability of ARENA's trigram transformer, in .NET.")
     {
         EvalCommand.Build(),
         TrigramsCommand.Build(),
         DatasetCommand.Build(),
-        StudyCommand.Build(),
-        TrainCommand.Build(),
-        BenchCommand.Build(),
+        StudyCommand.Build(overrides),
+        TrainCommand.Build(overrides),
+        BenchCommand.Build(overrides),
         TranscoderCommand.Build(),
     };
 
-    public static int Run(string[] args)
+    public static int Run(string[] args) => Run(args, CliOverrides.None);
+
+    internal static int Run(string[] args, CliOverrides overrides)
     {
         // Spectre writes wherever Console.Out points now (tests and pipes redirect it).
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        var root = BuildRoot();
+        var root = BuildRoot(overrides);
         var parsed = root.Parse(args);
         if (args.Length == 0)
         {

@@ -171,17 +171,21 @@ static class CommonOptions
     public static Option<int?> Threads() => OptionalInteger("--threads",
         $"Training threads (default: one per core, at most {TrainingThreads.MaxDefault}); they run the recipe's data-parallel shards, so the weights do not depend on them");
 
-    public static Option<string> Recipe() => new("--recipe")
+    /// <param name="replacement">the default recipe instead of fast (<see cref="CliOverrides.Recipe"/>)</param>
+    public static Option<string> Recipe(TrigramRecipe? replacement = null) => new("--recipe")
     {
         Description = "Training recipe: fast (default; reaches ARENA's accuracy in the least time) or arena (ARENA's own, 100 epochs)",
         HelpName = "fast|arena",
-        DefaultValueFactory = _ => TrigramRecipe.Fast.Name,
+        DefaultValueFactory = _ => (replacement ?? TrigramRecipe.Fast).Name,
         CustomParser = r =>
         {
-            try { return TrigramRecipe.Named(r.Tokens[0].Value).Name; }
+            try { return RecipeNamed(r.Tokens[0].Value, replacement).Name; }
             catch (ArgumentException e) { return Fail<string>(r, $"--recipe: {e.Message}"); }
         },
     };
+
+    public static TrigramRecipe RecipeNamed(string name, TrigramRecipe? replacement) =>
+        replacement is not null && string.Equals(name, replacement.Name, StringComparison.OrdinalIgnoreCase) ? replacement : TrigramRecipe.Named(name);
 
     public static Option<bool> FlushDenormals() => new("--flush-denormals")
     {

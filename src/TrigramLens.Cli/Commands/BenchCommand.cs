@@ -8,7 +8,7 @@ namespace TrigramLens.Cli.Commands;
 /// <summary><c>trigramlens bench [--batch N] [--rounds N] [--steps N] [--long-steps N] [--threads N] [--json]</c></summary>
 static class BenchCommand
 {
-    public static Command Build()
+    public static Command Build(CliOverrides overrides)
     {
         var batch = CommonOptions.Integer("--batch", "Batch size (default: the fast recipe's)", TrigramRecipe.Fast.BatchSize);
         var rounds = CommonOptions.Integer("--rounds", "Alternating rounds of library and reference steps", 5);
@@ -21,7 +21,7 @@ static class BenchCommand
         var command = new Command("bench", "Training throughput: the library's step vs a naive reference step, and memory over a long run (`bench study`: the study's speed)")
         {
             batch, rounds, steps, longSteps, threads, flush, json,
-            BenchStudyCommand.Build(),
+            BenchStudyCommand.Build(overrides),
             BenchTranscoderCommand.Build(),
         };
         command.SetAction(r =>

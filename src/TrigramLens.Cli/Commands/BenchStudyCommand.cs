@@ -16,7 +16,7 @@ namespace TrigramLens.Cli.Commands;
 /// </summary>
 static class BenchStudyCommand
 {
-    public static Command Build()
+    public static Command Build(CliOverrides overrides)
     {
         var model = CommonOptions.Model(required: false);
         model.Description += "; without one, an untrained model of the challenge's shape (timings do not depend on the weights)";
@@ -40,7 +40,7 @@ static class BenchStudyCommand
             try
             {
                 var clock = Stopwatch.StartNew();
-                var study = new StudyOptions { OutputDirectory = directory };
+                var study = (overrides.Study ?? new StudyOptions()) with { OutputDirectory = directory };
                 TrigramStudy.Run(transformer, "bench", study);
                 double studySeconds = clock.Elapsed.TotalSeconds;
                 if (asJson) JsonOutput.Write(new

@@ -14,7 +14,7 @@ namespace TrigramLens.Cli.Commands;
 /// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu] [--normalization none|LN|LNPre] [--no-transcoder | --transcoder DIR]</c></summary>
 static class StudyCommand
 {
-    public static Command Build()
+    public static Command Build(CliOverrides overrides)
     {
         var model = CommonOptions.Model(required: false);
         model.Description += "; without one, the default model is trained first (into the output folder, reused next time)";
@@ -24,7 +24,8 @@ static class StudyCommand
         var normalization = CommonOptions.Normalization();
         var trainEpochs = CommonOptions.OptionalInteger("--train-epochs",
             "Without --model: train the default model for this many epochs instead of the recipe's (a quicker, weaker model)");
-        int analysisRows = new StudyOptions().AnalysisSize;
+        var defaults = overrides.Study ?? new StudyOptions();
+        int analysisRows = defaults.AnalysisSize;
         var rows = CommonOptions.Integer("--rows", "The first N analysis rows get attention and token-QK figures", 3, max: analysisRows);
         var row = CommonOptions.Integers("--row", "A further analysis row to draw, e.g. --row 1234 (repeatable)", 0, analysisRows - 1);
         var prefixes = new Option<string[]>("--prefix")
@@ -59,7 +60,7 @@ static class StudyCommand
         });
         command.SetAction(r =>
         {
-            var options = new StudyOptions
+            var options = defaults with
             {
                 OutputDirectory = r.GetValue(output)!.FullName,
                 Seed = r.GetValue(seed),
@@ -68,7 +69,8 @@ static class StudyCommand
                 ExtraPrefixes = (r.GetValue(prefixes) ?? []).Select(p => ParsePrefix(p)!).ToList(),
             };
             var clock = Stopwatch.StartNew();
-            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), CommonOptions.LoadOptions(r, actFn, normalization), r.GetValue(trainEpochs), options);
+            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), CommonOptions.LoadOptions(r, actFn, normalization), r.GetValue(trainEpochs), options,
+                overrides.Recipe);
             options = options with
             {
                 Training = training,
@@ -112,7 +114,8 @@ static class StudyCommand
         }
     }
 
-    static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, CheckpointLoadOptions load, int? epochs, StudyOptions options)
+    static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, CheckpointLoadOptions load, int? epochs, StudyOptions options,
+        TrigramRecipe? recipe)
     {
         if (path is not null)
         {
@@ -136,7 +139,7 @@ static class StudyCommand
         {
             AnsiConsole.MarkupLine($"No --model given: training the default ({training.EffectiveRecipe.Name}) model, seed {training.Seed} → {Markup.Escape(modelPath)}");
             return TrainingProgressView.Run(progress => TrigramTraining.Train(training, progress, stop.Token));
-        });
+        }, recipe);
         if (model.Reused)
             AnsiConsole.MarkupLine($"No --model given: reusing the default model trained earlier, {Markup.Escape(modelPath)} " +
                                    $"({model.Training.TrigramCorrect}/{model.Training.TrigramTotal} trigrams)");

@@ -7,9 +7,9 @@ namespace TrigramLens.Cli.Commands;
 /// <summary><c>trigramlens train [--recipe fast|arena] [--seed 40] [--epochs N] [--out PATH] [--resume] [--threads N] [--json]</c></summary>
 static class TrainCommand
 {
-    public static Command Build()
+    public static Command Build(CliOverrides overrides)
     {
-        var recipe = CommonOptions.Recipe();
+        var recipe = CommonOptions.Recipe(overrides.Recipe);
         var seed = CommonOptions.Seed();
         var epochs = CommonOptions.OptionalInteger("--epochs", "Override the recipe's number of epochs");
         var output = CommonOptions.OutputFile("Model file (safetensors); beside it NAME.resume.safetensors, NAME.metrics.jsonl and NAME.curves.png",
@@ -26,7 +26,7 @@ static class TrainCommand
         {
             var options = new TrigramTrainingOptions
             {
-                Recipe = TrigramRecipe.Named(r.GetValue(recipe)!),
+                Recipe = CommonOptions.RecipeNamed(r.GetValue(recipe)!, overrides.Recipe),
                 Seed = r.GetValue(seed),
                 Epochs = r.GetValue(epochs),
                 OutputPath = r.GetValue(output)!.FullName,
