@@ -16,10 +16,16 @@ public sealed class StudyCommandTests() : TempDirectoryTests("trigramlens-cli-st
     [ArenaCheckpointFact]
     public void Study_of_a_checkpoint_writes_report_results_and_figures_with_a_given_transcoder_as_section_9()
     {
-using TrigramLens.Model;
-using TrigramLens.Testing;
-using TrigramLens.Training;
-using TrigramLens.Transcoders;
+        string arena = ReferenceData.RequireArenaCheckpoint(), transcoder = Path.Combine(Dir, "given.transcoder"), output = Path.Combine(Dir, "study");
+        using (var model = ModelCheckpoint.Load(arena, TrigramModelConfig.CheckpointOptions))
+        using (var data = TrigramDataset.Generate(TrigramDataConfig.For(40, model.Cfg), 10))
+        {
+            var tiny = TranscoderRecipe.Default with { Width = 24, Steps = 3, BatchSize = 512, BufferPositions = 2048 };
+            using var trained = TrigramTranscoderTraining.Train(model, data.Trigrams, tiny).Transcoder;
+            TranscoderFile.Save(trained, transcoder);
+        }
+
+        var (code, stdout, stderr) = CliRunner.Run(CliRunner.Small, "study", "--model", arena, "--out", output, "--rows", "1", "--prefix", "3,14,15", "--transcoder", transcoder);
         Assert.True(code == 0, stderr);
         Assert.Contains("[13/13]", stdout);
         Assert.Contains("266 / 277", stdout);
