@@ -161,9 +161,17 @@ public static class StudyReport
 
     static void Transcoder(StringBuilder h, StudyResults r, StudyReportInputs? inputs)
     {
-        if (r.Transcoder is not { } t)
+        if (r.Transcoder is null && inputs?.Transcoder is null)
         {
             h.Append("<section id=\"s9\"><h2>9. Sparse transcoder</h2><p class=\"note not-run\">Not run: this study has no transcoder results.</p></section>");
+            return;
+        }
+        if (r.Transcoder is not { } t)
+        {
+            // A transcoder handed to the report directly (StudyReportInputs) without the section's numbers: the dashboard only.
+            Open(h, 9, "Sparse transcoder", null);
+            Dashboard(h, inputs!.Transcoder!);
+            h.Append("</section>");
             return;
         }
         Open(h, 9, "Sparse transcoder", StudyNarrative.Transcoder(t));
@@ -183,12 +191,14 @@ public static class StudyReport
             h.Append("</table></div></details>");
         }
         SectionFigures(h, r, "transcoder");
-        if (inputs?.Transcoder is { } live)
-            h.Append("<p class=\"small\">Every feature (input <code>").Append(E(live.HookIn)).Append("</code>, target <code>").Append(E(live.HookOut))
-             .Append("</code>): sort by density or by dedicated trigram; open one for its dashboard; click a prefix to run it live.</p>")
-             .Append("<div id=\"transcoder\" class=\"interactive\"></div>");
+        if (inputs?.Transcoder is { } live) Dashboard(h, live);
         h.Append("</section>");
     }
+
+    static void Dashboard(StringBuilder h, TranscoderReport live) =>
+        h.Append("<p class=\"small\">Every feature (input <code>").Append(E(live.HookIn)).Append("</code>, target <code>").Append(E(live.HookOut))
+         .Append("</code>): sort by density or by dedicated trigram; open one for its dashboard; click a prefix to run it live.</p>")
+         .Append("<div id=\"transcoder\" class=\"interactive\"></div>");
 
     static void SectionFigures(StringBuilder h, StudyResults r, string section) => Figures(h, r.Figures.Where(f => f.Section == section).ToList());
 

@@ -15,7 +15,9 @@ public static class TranscoderFeatureStats
     /// <summary>A feature is dedicated to a trigram when at least this share of its mass lies on the trigram's prefix.</summary>
     public const double DedicatedShare = 0.5;
 
-    public static IReadOnlyList<TranscoderFeature> Compute(TranscoderReport transcoder, StudyReportInputs inputs, int batchRows = 250)
+    /// <param name="batchRows">rows per chunk; by default about 2 M activations at a time (as TranscoderMetrics.ChunkPositions:
+    /// much larger tensors come and go as fresh memory maps whose page faults cost more than the arithmetic)</param>
+    public static IReadOnlyList<TranscoderFeature> Compute(TranscoderReport transcoder, StudyReportInputs inputs, int? batchRows = null)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -31,10 +33,11 @@ public static class TranscoderFeatureStats
         var active = zeros(n, dtype: ScalarType.Int64);
         var max = zeros(n, dtype: ScalarType.Float64);
         var inputsByChunk = new List<Tensor>();                                 // the encoder's inputs, re-encoded for the histograms
-        for (int start = 0; start < inputs.Rows; start += batchRows)
+        int rowsPerChunk = batchRows ?? Math.Max(1, TrigramLens.Transcoders.TranscoderMetrics.ChunkPositions(transcoder.DSae) / inputs.SeqLen);
+        for (int start = 0; start < inputs.Rows; start += rowsPerChunk)
         {
             using var chunk = NewDisposeScope();   // each chunk's temporaries go at its end: together they would be gigabytes
-            var batch = tokens.narrow(0, start, Math.Min(batchRows, inputs.Rows - start));
+            var batch = tokens.narrow(0, start, Math.Min(rowsPerChunk, inputs.Rows - start));
             var (_, cache) = model.RunWithCache(batch, transcoder.HookIn);
             using (cache)
             {
