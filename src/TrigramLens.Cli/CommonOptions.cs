@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using TrigramLens.Checkpoints;
 using TrigramLens.Model;
 using TrigramLens.Trigrams.Training;
 
@@ -75,6 +76,28 @@ static class CommonOptions
             var other => Fail<ActivationFunction?>(r, $"--act-fn must be relu or gelu (got '{other}')"),
         },
     };
+
+    /// <summary>
+    /// The normalisation of a state dict without LayerNorm weights, which cannot tell none from LNPre (LayerNorm folded
+    /// in). Left out, it is none, ARENA's model: the tool states it for the library, which does not guess.
+    /// </summary>
+    public static Option<NormalizationType?> Normalization() => new("--normalization")
+    {
+        Description = "Normalisation of a checkpoint without a recorded config: none (default, ARENA's model), LNPre (LayerNorm " +
+                      "folded into the weights) or LN (a state_dict with LayerNorm weights needs it). Safetensors files carry their config",
+        HelpName = "none|LN|LNPre",
+        CustomParser = r => r.Tokens[0].Value.ToLowerInvariant() switch
+        {
+            "none" => NormalizationType.None,
+            "ln" => NormalizationType.LN,
+            "lnpre" => NormalizationType.LNPre,
+            var other => Fail<NormalizationType?>(r, $"--normalization must be none, LN or LNPre (got '{other}')"),
+        },
+    };
+
+    /// <summary>What a checkpoint command states for a state dict that records no config: relu and none unless given.</summary>
+    public static CheckpointLoadOptions LoadOptions(ParseResult r, Option<ActivationFunction?> actFn, Option<NormalizationType?> normalization) =>
+        new(ActFn: r.GetValue(actFn) ?? ActivationFunction.Relu, NormalizationType: r.GetValue(normalization) ?? NormalizationType.None);
 
     /// <summary>An integer option with a default and a range, e.g. <c>--size</c>.</summary>
     public static Option<int> Integer(string name, string description, int defaultValue, int min = 1, int max = int.MaxValue) =>

@@ -8,4 +8,9 @@ public sealed class ScalarLifetimeTests
     [Fact]
     public void No_call_in_the_command_line_tool_hands_libtorch_a_temporary_scalar() =>
         ScalarLifetimeScan.AssertNone(typeof(CliApp).Assembly);
+
+    // The tests too: they run in parallel and allocate a lot, so a temporary scalar could crash the test host (see Held).
+    [Fact]
+    public void No_call_in_these_tests_hands_libtorch_a_temporary_scalar() =>
+        ScalarLifetimeScan.AssertNone(typeof(ScalarLifetimeTests).Assembly);
 }

@@ -22,11 +22,13 @@ static class BenchStudyCommand
         model.Description += "; without one, an untrained model of the challenge's shape (timings do not depend on the weights)";
         var rows = CommonOptions.Integer("--rows", "Analysis rows whose Jacobians both ways compute (50 positions each)", 100, max: 2500);
         var json = CommonOptions.Json();
-        var command = new Command("study", "Speed of the study: closed-form vs autograd MLP Jacobians, and the whole study's wall time") { model, rows, json };
+        var actFn = CommonOptions.ActFn();
+        var normalization = CommonOptions.Normalization();
+        var command = new Command("study", "Speed of the study: closed-form vs autograd MLP Jacobians, and the whole study's wall time") { model, rows, actFn, normalization, json };
         command.SetAction(r =>
         {
             using var transformer = r.GetValue(model) is { } path
-                ? ModelCheckpoint.Load(path.FullName)
+                ? ModelCheckpoint.Load(path.FullName, CommonOptions.LoadOptions(r, actFn, normalization))
                 : new HookedTransformer(TrigramModelConfig.For(TrigramDataConfig.For(40), seed: 40));
             bool asJson = r.GetValue(json);
 

@@ -17,11 +17,12 @@ static class EvalCommand
         var size = CommonOptions.Integer("--size", "Sequences in the evaluation dataset (for the loss)", 2500, max: CommonOptions.MaxDatasetSize);
         var json = CommonOptions.Json();
         var actFn = CommonOptions.ActFn();
-        var command = new Command("eval", "Trigram accuracy, mean correct probability and loss of a model") { model, seed, size, actFn, json };
+        var normalization = CommonOptions.Normalization();
+        var command = new Command("eval", "Trigram accuracy, mean correct probability and loss of a model") { model, seed, size, actFn, normalization, json };
         command.SetAction(r =>
         {
             string path = r.GetValue(model)!.FullName;
-            using var transformer = ModelCheckpoint.Load(path, new CheckpointLoadOptions(ActFn: r.GetValue(actFn) ?? ActivationFunction.Relu));
+            using var transformer = ModelCheckpoint.Load(path, CommonOptions.LoadOptions(r, actFn, normalization));
             using var dataset = TrigramDataset.Generate(TrigramDataConfig.For(r.GetValue(seed), transformer.Cfg), r.GetValue(size));
             var metrics = TrigramModelMetrics.Evaluate(transformer, dataset);
             if (r.GetValue(json)) JsonOutput.Write(new { model = path, seed = r.GetValue(seed), dataset_size = r.GetValue(size), metrics = MetricsJson.From(metrics) });

@@ -9,7 +9,7 @@ using TrigramLens.Trigrams.Training;
 
 namespace TrigramLens.Cli.Commands;
 
-/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu]</c></summary>
+/// <summary><c>trigramlens study [--model PATH] [--out DIR] [--seed 40] [--rows N] [--row R] [--prefix a,b,...] [--train-epochs N] [--act-fn relu|gelu] [--normalization none|LN|LNPre]</c></summary>
 static class StudyCommand
 {
     public static Command Build()
@@ -19,6 +19,7 @@ static class StudyCommand
         var output = CommonOptions.OutputFolder("Folder for the figures, results.json and report.html", "trigramlens-study");
         var seed = CommonOptions.Seed();
         var actFn = CommonOptions.ActFn();
+        var normalization = CommonOptions.Normalization();
         var trainEpochs = CommonOptions.OptionalInteger("--train-epochs",
             "Without --model: train the default model for this many epochs instead of the recipe's (a quicker, weaker model)");
         int analysisRows = new StudyOptions().AnalysisSize;
@@ -37,7 +38,7 @@ static class StudyCommand
 
         var command = new Command("study", "Run the whole trigram study and write figures, results.json and report.html")
         {
-            model, output, seed, rows, row, prefixes, trainEpochs, actFn,
+            model, output, seed, rows, row, prefixes, trainEpochs, actFn, normalization,
         };
         command.SetAction(r =>
         {
@@ -50,7 +51,7 @@ static class StudyCommand
                 ExtraPrefixes = (r.GetValue(prefixes) ?? []).Select(p => ParsePrefix(p)!).ToList(),
             };
             var clock = Stopwatch.StartNew();
-            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), r.GetValue(actFn) ?? ActivationFunction.Relu, r.GetValue(trainEpochs), options);
+            var (transformer, source, training) = LoadOrTrain(r.GetValue(model), CommonOptions.LoadOptions(r, actFn, normalization), r.GetValue(trainEpochs), options);
             options = options with { Training = training };
             using (transformer)
             {
@@ -85,11 +86,11 @@ static class StudyCommand
         }
     }
 
-    static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, ActivationFunction actFn, int? epochs, StudyOptions options)
+    static (HookedTransformer model, string source, TrainingSummary? training) LoadOrTrain(FileInfo? path, CheckpointLoadOptions load, int? epochs, StudyOptions options)
     {
         if (path is not null)
         {
-            var loaded = ModelCheckpoint.Load(path.FullName, new CheckpointLoadOptions(ActFn: actFn));
+            var loaded = ModelCheckpoint.Load(path.FullName, load);
             try
             {
                 CheckFits(loaded.Cfg, options, $"'{path.FullName}'");

@@ -51,10 +51,8 @@ public static class MlpJacobian
 
     static Mlp ClosedFormMlp(HookedTransformer model, int layer)
     {
-        var block = model.blocks[layer];
-        var mlp = block.mlp ?? throw new InvalidOperationException("This model is attention-only: it has no MLP.");
-        if (block.ln2 is not null)
-            throw new NotSupportedException("The closed-form MLP Jacobian does not include LayerNorm; use ViaHooks.");
+        var mlp = model.blocks[layer].mlp ?? throw new InvalidOperationException("This model is attention-only: it has no MLP.");
+        LayerNormFree.Require(model, "MlpJacobian's closed form", "MlpJacobian.ViaHooks differentiates through ln2");
         return mlp;
     }
 

@@ -8,6 +8,8 @@ namespace TrigramLens.Analysis;
 /// <summary>
 /// Pre-softmax attention scores from one source of the residual stream alone, to separate what a head attends to
 /// by position from what it attends to by token. Scores are <c>q · k</c> without the <c>1 / sqrt(d_head)</c> scale.
+/// Models with LayerNorm are refused (<see cref="NotSupportedException"/>): their <c>ln1</c> sits between the
+/// embeddings and <c>W_Q</c>, <c>W_K</c>.
 /// </summary>
 public static class QkScores
 {
@@ -48,6 +50,7 @@ public static class QkScores
     /// <returns>[n, n] = (x W_Q + b_Q)(x W_K + b_K)^T</returns>
     static Tensor FromResidual(HookedTransformer model, Tensor residual, int layer, int head)
     {
+        LayerNormFree.Require(model, "QkScores");
         var attn = model.blocks[layer].attn;
         var q = matmul(residual, attn.W_Q[head]).add_(attn.b_Q[head], One);
         var k = matmul(residual, attn.W_K[head]).add_(attn.b_K[head], One);

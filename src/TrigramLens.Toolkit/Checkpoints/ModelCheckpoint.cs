@@ -4,14 +4,10 @@ using static TorchSharp.torch;
 
 namespace TrigramLens.Checkpoints;
 
-/// <summary>How to build a model from a checkpoint.</summary>
-/// <param name="FoldValueBiases">Apply TransformerLens's <c>fold_value_biases</c> after loading.</param>
-/// <param name="ActFn">Activation to assume when the checkpoint does not record its config (PyTorch state dicts).</param>
-public sealed record CheckpointLoadOptions(bool FoldValueBiases = false, ActivationFunction ActFn = ActivationFunction.Relu);
-
 /// <summary>
 /// Loads and saves whole models: PyTorch zip state dicts (read) and safetensors with the config as metadata
 /// (read and write). Keys are TransformerLens's, so files move between TrigramLens and TransformerLens unchanged.
+/// Every way a file can be unfit ends in one <see cref="CheckpointException"/> line, before any model is built.
 /// </summary>
 public static class ModelCheckpoint
 {
@@ -22,30 +18,24 @@ public static class ModelCheckpoint
     {
         options ??= new CheckpointLoadOptions();
         TorchRuntime.EnsureLoaded();
-        if (!File.Exists(path)) throw new CheckpointException($"no checkpoint at '{path}'");
+        string source = $"'{path}'";
 
-        Dictionary<string, Tensor> stateDict;
-        HookedTransformerConfig config;
-        if (PyTorchCheckpoint.LooksLikePyTorch(path))
-        {
-            stateDict = PyTorchCheckpoint.LoadStateDict(path);
-            config = ConfigInference.Infer(stateDict, $"'{path}'", options.ActFn);
-        }
-        else
-        {
-            (stateDict, var metadata) = SafetensorsFile.Load(path);
-            config = metadata.TryGetValue(ConfigKey, out var json)
-                ? ParseConfig(json, path)
-                : ConfigInference.Infer(stateDict, $"'{path}'", options.ActFn);
-        }
-
-        var loaded = options.FoldValueBiases ? ValueBiasFolding.Fold(stateDict) : stateDict;
+        var (stateDict, metadata) = CheckpointFile.Detect(path) == CheckpointFormat.PyTorchZip
+            ? (PyTorchCheckpoint.LoadStateDict(path), new Dictionary<string, string>())
+            : SafetensorsFile.Load(path);
         try
         {
+            var config = metadata.TryGetValue(ConfigKey, out var json) ? ParseConfig(json, path)
+                : options.Config ?? ConfigInference.Infer(stateDict, source, options.ActFn, options.NormalizationType);
+            ConfigInference.RequireFits(config, stateDict, source);
+
             var model = new HookedTransformer(config);
             try
             {
-                StateDictLoader.Load(model, loaded, $"'{path}'");
+                StateDictLoader.Load(model, stateDict, source);
+                // Folded after the checks, on tensors known to fit each other.
+                if (options.FoldValueBiases)
+                    using (NewDisposeScope()) StateDictLoader.Load(model, ValueBiasFolding.Fold(model.state_dict()), source);
                 return model;
             }
             catch
@@ -56,14 +46,13 @@ public static class ModelCheckpoint
         }
         finally
         {
-            // Folding shares the untouched tensors; disposing a tensor twice is harmless.
-            foreach (var tensor in stateDict.Values.Concat(loaded.Values)) tensor.Dispose();
+            foreach (var tensor in stateDict.Values) tensor.Dispose();
         }
     }
 
     /// <summary>Reads only the metadata of a safetensors checkpoint (empty for PyTorch files).</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path) =>
-        PyTorchCheckpoint.LooksLikePyTorch(path) ? new Dictionary<string, string>() : SafetensorsFile.ReadMetadata(path);
+        CheckpointFile.Detect(path) == CheckpointFormat.PyTorchZip ? new Dictionary<string, string>() : SafetensorsFile.ReadMetadata(path);
 
     /// <summary>Writes the model's state dict (TransformerLens keys) and config atomically to a safetensors file.</summary>
     public static void Save(HookedTransformer model, string path, IReadOnlyDictionary<string, string>? metadata = null)
@@ -72,15 +61,15 @@ public static class ModelCheckpoint
         SafetensorsFile.Save(path, model.state_dict(), meta);
     }
 
-    static HookedTransformerConfig ParseConfig(string json, string path)
+    internal static HookedTransformerConfig ParseConfig(string json, string path)
     {
         try
         {
             return HookedTransformerConfig.FromJson(json);
         }
-        catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException or NotSupportedException or InvalidOperationException)
         {
-            throw new CheckpointException($"'{path}' has an unreadable model config in its metadata ({e.Message})");
+            throw new CheckpointException($"'{path}' has an unreadable model config in its metadata ({CheckpointText.FirstLine(e.Message)})");
         }
     }
 }

@@ -17,6 +17,9 @@ public sealed class ActivationCache : IDisposable
 
     public Tensor this[string name, int layer] => this[ActivationNames.Get(name, layer)];
 
+    /// <summary>E.g. <c>cache["scale", 0, "ln1"]</c> = <c>cache["blocks.0.ln1.hook_scale"]</c> (TL's <c>get_act_name</c> layer types).</summary>
+    public Tensor this[string name, int layer, string layerType] => this[ActivationNames.Get(name, layer, layerType)];
+
     public IEnumerable<string> Keys => _activations.Keys;
 
     public int Count => _activations.Count;

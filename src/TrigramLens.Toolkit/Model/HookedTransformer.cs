@@ -34,7 +34,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         embed = new Embed(cfg);
         pos_embed = new PosEmbed(cfg);
         blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, cfg.n_layers).Select(_ => new TransformerBlock(cfg)).ToArray());
-        if (cfg.normalization_type == NormalizationType.LN) ln_final = new LayerNorm(cfg, cfg.d_model);
+        if (cfg.normalization_type != NormalizationType.None) ln_final = new LayerNorm(cfg, cfg.d_model);
         unembed = new Unembed(cfg);
         RegisterComponents();
         // The model owns its weights: a dispose scope around its construction must not free them.

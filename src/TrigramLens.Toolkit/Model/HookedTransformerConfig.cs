@@ -69,7 +69,7 @@ public sealed record HookedTransformerConfig
         Require(double.IsFinite(initializer_range), "initializer_range must be finite");
         Require(eps > 0, $"eps must be positive (got {eps})");
         Require(Enum.IsDefined(act_fn), $"act_fn {(int)act_fn} is not relu or gelu");
-        Require(Enum.IsDefined(normalization_type), $"normalization_type {(int)normalization_type} is not none or LN");
+        Require(Enum.IsDefined(normalization_type), $"normalization_type {(int)normalization_type} is not none, LN or LNPre");
 
         this.n_layers = n_layers;
         this.d_model = d_model;

@@ -27,7 +27,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     public TransformerBlock(HookedTransformerConfig cfg) : base(nameof(TransformerBlock))
     {
         _cfg = cfg;
-        if (cfg.normalization_type == NormalizationType.LN)
+        if (cfg.normalization_type != NormalizationType.None)
         {
             ln1 = new LayerNorm(cfg, cfg.d_model);
             if (!cfg.attn_only) ln2 = new LayerNorm(cfg, cfg.d_model);

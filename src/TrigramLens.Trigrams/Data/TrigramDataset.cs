@@ -12,7 +12,7 @@ namespace TrigramLens.Trigrams.Data;
 /// </summary>
 public sealed class TrigramDataset : IDisposable
 {
-    TrigramDataset(TrigramDataConfig config, TrigramSet trigrams, Tensor tokens)
+    internal TrigramDataset(TrigramDataConfig config, TrigramSet trigrams, Tensor tokens)
     {
         Config = config;
         Trigrams = trigrams;

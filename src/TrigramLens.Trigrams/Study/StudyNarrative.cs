@@ -27,7 +27,7 @@ public static class StudyNarrative
     {
         var p = a.PreviousTokenAttention;
         return $"At the second token of a trigram prefix the head attends to the first token with median weight {F(p.Median)} " +
-               $"(mean {F(p.Mean)}); {Pct(p.FractionAbove09)} of the {p.N} in-data prefixes put more than 0.9 on it and {Pct(p.FractionBelow05)} less than 0.5. " +
+               $"(mean {F(p.Mean)}); {Pct(p.FractionAbove09)} of the {p.N} in-data prefixes (prefix positions whose completion lies inside the row) put more than 0.9 on it and {Pct(p.FractionBelow05)} less than 0.5. " +
                $"In context the model predicts {a.InContextCompletions.K} of {a.InContextCompletions.N} planted completions ({Pct(a.InContextCompletions.Fraction)}).";
     }
 
@@ -41,9 +41,11 @@ public static class StudyNarrative
     }
 
     public static string TokenPairs(TokenPairMapResults t) =>
-        $"For {t.RowsWhoseHottestKeyIsAPrefix.K} of {t.RowsWhoseHottestKeyIsAPrefix.N} second tokens b, the key the head prefers most is a true first token a of some (a, b). " +
-        $"Above {F(t.Threshold, 2)} attention there are {t.HotSpots} hot spots with precision {F(t.Precision)} and recall {F(t.Recall)}; " +
-        $"ranking keys within each row instead, {t.PrefixesAmongRowTop.K} of {t.PrefixesAmongRowTop.N} prefixes are among their row's top n_b — " +
+        $"For {t.RowsWhoseHottestKeyIsAPrefix.K} of the {t.RowsWhoseHottestKeyIsAPrefix.N} distinct second tokens b, the key the head prefers most is a true first token a of some (a, b). " +
+        $"Over the whole {t.Vocabulary} × {t.Vocabulary} map, {t.HotSpots} cells have attention of at least {F(t.Threshold, 2)}: precision {F(t.Precision)} " +
+        $"({Math.Round(t.Precision * t.HotSpots)} of those {t.HotSpots} hot spots are true prefixes) and recall {F(t.Recall)} " +
+        $"({Math.Round(t.Recall * t.PrefixesAmongRowTop.N)} of the {t.PrefixesAmongRowTop.N} prefixes are hot); " +
+        $"ranking keys within each row instead, {t.PrefixesAmongRowTop.K} of the {t.PrefixesAmongRowTop.N} prefixes are among their row's top n_b — " +
         (t.Recall >= 0.5 ? "the map covers most prefixes."
             : t.Precision >= 0.5 ? "the head finds one partner per second token reliably but shares its attention poorly when b has several."
             : "its hot spots seldom match true prefixes.");
@@ -57,7 +59,7 @@ public static class StudyNarrative
         int lastToken = without.Count(x => x.TopCompletesLastToken);
         double peak = without.Count == 0 ? 0 : without.Max(x => x.Top[0].Probability);
         string first = withCompletion.Count == 0 ? "None of the plotted prefixes ends in a trigram's (a, b)."
-            : $"{withCompletion.Count} of the plotted prefixes end in a trigram's (a, b): after {ranked} of them the completion is the top prediction, " +
+            : $"{withCompletion.Count} of the {d.Count} plotted prefixes end in a trigram's (a, b): after {ranked} of them the completion is the top prediction, " +
               $"and after {confident} it gets more than half the probability.";
         if (without.Count == 0) return first;
         return first + $" Of the {without.Count} that do not, {lastToken} still put first a token that completes some trigram whose second token is their last " +
@@ -70,8 +72,8 @@ public static class StudyNarrative
     public static string Simplified(SimplifiedModelResults s)
     {
         int currentHeavy = s.Misses.Count(m => m.AttentionToCurrent > 0.5);
-        return $"The simplified model (OV of the first token plus the second token's embedding, through the MLP) completes {s.Accuracy.Correct} of {s.Accuracy.Total} " +
-               $"against the full model's {s.FullModelAccuracy.Correct}. In {currentHeavy} of its {s.Misses.Count} misses the full model attends mostly to the current token, " +
+        return $"The simplified model (OV of the first token plus the second token's embedding, through the MLP) completes {s.Accuracy.Correct} of {s.Accuracy.Total} trigrams " +
+               $"against the full model's {s.FullModelAccuracy.Correct} of {s.FullModelAccuracy.Total}. In {currentHeavy} of its {s.Misses.Count} misses the full model attends mostly to the current token, " +
                $"where the simplification does not apply; the other {s.Misses.Count - currentHeavy} are failures of the shortcut itself.";
     }
 
@@ -87,7 +89,7 @@ public static class StudyNarrative
 
     public static string Jacobians(MlpJacobianResults j, DirectLogitAttributionResults d) =>
         $"Linearising the MLP around its median Jacobian and median bias completes {j.LinearisedAccuracy.Correct} of {j.LinearisedAccuracy.Total} " +
-        $"(a constant MLP gets {d.ResidMidWithMeanAblatedMlp.Correct}): " +
+        $"(a constant MLP gets {d.ResidMidWithMeanAblatedMlp.Correct} of {d.ResidMidWithMeanAblatedMlp.Total}): " +
         (j.LinearisedAccuracy.Correct > 2 * d.ResidMidWithMeanAblatedMlp.Correct ? "a linear map captures much of the MLP." : "a single linear map recovers little, so the MLP is strongly non-linear on this task.") +
         $" Closed-form and autograd Jacobians agree to {j.AutogradCheck.MaxAbsDifference.ToString("0.0e+0", C)} on {j.AutogradCheck.Rows} rows.";
 

@@ -7,6 +7,7 @@ using TrigramLens.Model;
 using TrigramLens.Training;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Evaluation;
+using TrigramLens.Trigrams.Study.Report;
 using static TorchSharp.torch;
 using static TrigramLens.Runtime.HeldScalars;
 
@@ -29,6 +30,7 @@ public sealed class TrigramStudy
     readonly List<FigureInfo> _figures = [];
     readonly FigureBatch _rendering = new();
     readonly Dictionary<string, double> _seconds = [];
+    StudyReportInputs? _reportInputs;   // what the interactive report needs of the analysis set, kept past its disposal
 
     TrigramStudy(HookedTransformer model, StudyOptions options, IReadOnlyList<int[]> prefixes, string directory, Action<StudyStage>? onStage)
     {
@@ -62,10 +64,11 @@ public sealed class TrigramStudy
         try
         {
             StudyResults results;
+            var study = new TrigramStudy(model, options, prefixes, output.Staging, onStage);
             using (no_grad())
-                results = new TrigramStudy(model, options, prefixes, output.Staging, onStage).Execute(modelSource);
+                results = study.Execute(modelSource);
             StudyResultsJson.Write(Path.Combine(output.Staging, "results.json"), results);
-            StudyReport.Write(Path.Combine(output.Staging, "report.html"), results);
+            StudyReport.Write(Path.Combine(output.Staging, "report.html"), results, study._reportInputs);
             output.Publish([.. results.Figures.Select(f => f.File), "results.json", "report.html"]);
             return results;
         }
@@ -133,6 +136,7 @@ public sealed class TrigramStudy
         try
         {
             for (int i = 0; i < stages.Length; i++) RunStage(i + 1, stages.Length, stages[i].Name, stages[i].Run);
+            _reportInputs = StudyReportInputs.From(_model, dataset!);
         }
         finally
         {

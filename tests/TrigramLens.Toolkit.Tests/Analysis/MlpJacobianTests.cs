@@ -38,8 +38,8 @@ public class MlpJacobianTests
         var mlp = model.blocks[0].mlp!;
         using var g = new Generator(5);
         var x = randn([4, 12], generator: g);
-        var step = 1e-3 * randn([4, 12], generator: g);
-        var change = mlp.call(x + step) - mlp.call(x);
+        var step = Held.Mul(randn([4, 12], generator: g), 1e-3);
+        var change = mlp.call(Held.Add(x, step)) - mlp.call(x);
         var predicted = matmul(MlpJacobian.ClosedForm(model, 0, x), step.unsqueeze(-1)).squeeze(-1);
         Assert.True((change - predicted).abs().max().item<float>() < 1e-4);
     }

@@ -48,11 +48,11 @@ public class HookTests
         using (cache)
         using (no_grad())
         {
-            var resid = cache["resid_mid", 1] + cache["mlp_out", 1];
+            var resid = Held.Add(cache["resid_mid", 1], cache["mlp_out", 1]);
             Assert.True(resid.allclose(cache["resid_post", 1], atol: 1e-6));
             Assert.True(model.unembed.call(cache["resid_post", 1]).allclose(logits, atol: 1e-5));
             // hook_result is each head's output without b_O; their sum plus b_O is hook_attn_out.
-            var attnOut = cache["result", 0].sum(2) + model.blocks[0].attn.b_O;
+            var attnOut = Held.Add(cache["result", 0].sum(2), model.blocks[0].attn.b_O);
             Assert.True(attnOut.allclose(cache["attn_out", 0], atol: 1e-5));
         }
     }
@@ -74,8 +74,8 @@ public class HookTests
         var ablated = model.RunWithHooks(Tokens, ("blocks.0.hook_attn_out", Ablation.Zero), ("blocks.1.hook_attn_out", Ablation.Zero));
 
         // By hand: embeddings, then only the MLPs.
-        var x = model.embed.call(Tokens) + model.pos_embed.call(Tokens);
-        foreach (var block in model.blocks) x = x + block.mlp!.call(x);
+        var x = Held.Add(model.embed.call(Tokens), model.pos_embed.call(Tokens));
+        foreach (var block in model.blocks) x = Held.Add(x, block.mlp!.call(x));
         var expected = model.unembed.call(x);
         Assert.True(ablated.allclose(expected, atol: 1e-5));
         Assert.False(ablated.allclose(model.call(Tokens), atol: 1e-3));
@@ -91,7 +91,7 @@ public class HookTests
         {
             var mean = cache["mlp_out", 1].mean([0, 1]);
             var ablated = model.RunWithHooks(Tokens, ("blocks.1.hook_mlp_out", Ablation.Mean(mean)));
-            var expected = model.unembed.call(cache["resid_mid", 1] + mean);
+            var expected = model.unembed.call(Held.Add(cache["resid_mid", 1], mean));
             Assert.True(ablated.allclose(expected, atol: 1e-5));
         }
     }

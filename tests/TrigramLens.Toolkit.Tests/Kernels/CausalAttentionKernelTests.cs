@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using TrigramLens.Kernels;
+using TrigramLens.Testing;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Kernels;
@@ -11,8 +12,8 @@ public class CausalAttentionKernelTests
     {
         long batch = qkv.shape[0], pos = qkv.shape[1], d = qkv.shape[2] / (3 * heads);
         var parts = qkv.view(batch, pos, 3, heads, d).permute(2, 0, 3, 1, 4);               // [3, batch, head, pos, d]
-        var scores = matmul(parts[0], parts[1].transpose(-1, -2)) / Math.Sqrt(d);
-        var masked = scores.masked_fill(ones(pos, pos, ScalarType.Bool).triu(1), double.NegativeInfinity);
+        var scores = Held.Div(matmul(parts[0], parts[1].transpose(-1, -2)), Math.Sqrt(d));
+        var masked = Held.Fill(scores, ones(pos, pos, ScalarType.Bool).triu(1), double.NegativeInfinity);
         var z = matmul(masked.softmax(-1), parts[2]);                                        // [batch, head, pos, d]
         return z.transpose(1, 2).reshape(batch, pos, heads * d);
     }
@@ -31,7 +32,7 @@ public class CausalAttentionKernelTests
     {
         const int batch = 2, heads = 3;
         using var g = new Generator(17);
-        var qkv = (randn(batch, pos, 3 * heads * d, generator: g) * 1.5).requires_grad_();
+        var qkv = Held.Mul(randn(batch, pos, 3 * heads * d, generator: g), 1.5).requires_grad_();
         if (!Vector256.IsHardwareAccelerated)
         {
             // Not every machine has the vectors the kernel is written in: there it must refuse, never compute garbage.
@@ -95,8 +96,8 @@ public class CausalAttentionKernelTests
         long pos = qkv.shape[1], d = qkv.shape[2] / (3 * heads);
         var parts = qkv.view(1, pos, 3, heads, d).permute(2, 0, 3, 1, 4);                     // [3, 1, head, pos, d]
         var causal = ones(pos, pos, ScalarType.Bool).tril();
-        var scores = matmul(parts[0], parts[1].transpose(-1, -2)) / Math.Sqrt(d);
-        var pattern = scores.masked_fill(causal.logical_not(), double.NegativeInfinity).softmax(-1);   // [1, head, q, k]
+        var scores = Held.Div(matmul(parts[0], parts[1].transpose(-1, -2)), Math.Sqrt(d));
+        var pattern = Held.Fill(scores, causal.logical_not(), double.NegativeInfinity).softmax(-1);   // [1, head, q, k]
         var terms = pattern.unsqueeze(-1) * parts[2].unsqueeze(-3);                          // [1, head, q, k, d]
         var z = where(causal.unsqueeze(-1), terms, zeros_like(terms)).sum(-2);               // [1, head, q, d]
         return z.transpose(1, 2).reshape(1, pos, heads * d);

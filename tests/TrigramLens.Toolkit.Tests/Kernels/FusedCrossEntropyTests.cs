@@ -1,4 +1,5 @@
 using TrigramLens.Kernels;
+using TrigramLens.Testing;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Kernels;
@@ -16,14 +17,14 @@ public class FusedCrossEntropyTests
     public void Loss_and_gradient_are_cross_entropys(int rows, int classes, double weight, double upstream)
     {
         using var g = new Generator(11);
-        var logits = (randn(rows, classes, generator: g) * 4).requires_grad_();
+        var logits = Held.Mul(randn(rows, classes, generator: g), 4).requires_grad_();
         var targets = randint(0, classes, [rows], generator: g);
         var loss = FusedCrossEntropy.Compute(logits, targets, weight);
-        var gradient = autograd.grad([upstream == 1 ? loss : loss * upstream], [logits])[0];
+        var gradient = autograd.grad([upstream == 1 ? loss : Held.Mul(loss, upstream)], [logits])[0];
 
         var exact = logits.detach().to(ScalarType.Float64).requires_grad_();
-        var expected = nn.functional.cross_entropy(exact, targets) * weight;
-        var expectedGradient = autograd.grad([expected * upstream], [exact])[0];
+        var expected = Held.Mul(nn.functional.cross_entropy(exact, targets), weight);
+        var expectedGradient = autograd.grad([Held.Mul(expected, upstream)], [exact])[0];
         Assert.Equal(expected.item<double>(), loss.item<float>(), 1e-5);
         Assert.True(gradient.to(ScalarType.Float64).allclose(expectedGradient, rtol: 1e-5, atol: 1e-8),
             $"max diff {(gradient.to(ScalarType.Float64) - expectedGradient).abs().max().item<double>()}");
@@ -43,7 +44,7 @@ public class FusedCrossEntropyTests
     {
         using var g = new Generator(13);
         var logits = randn(4, 16, generator: g).requires_grad_();
-        var loss = FusedCrossEntropy.Compute(logits, randint(0, 16, [4], generator: g)) * 0.5;
+        var loss = Held.Mul(FusedCrossEntropy.Compute(logits, randint(0, 16, [4], generator: g)), 0.5);
         var first = autograd.grad([loss], [logits], retain_graph: true)[0].clone();
         var second = autograd.grad([loss], [logits])[0];
         Assert.True(first.allclose(second, rtol: 0, atol: 0));

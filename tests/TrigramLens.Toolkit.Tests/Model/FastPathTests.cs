@@ -38,11 +38,11 @@ public class FastPathTests
         var tokens = randint(0, model.Cfg.d_vocab, [5, model.Cfg.n_ctx], generator: g);
         var parameters = model.parameters().Cast<Tensor>().ToList();
         Tensor[] fast;
-        using (HandWrittenKernels.Use()) fast = [.. autograd.grad([NextTokenLoss.Compute(model, tokens) * 0.7], parameters, allow_unused: true)];
+        using (HandWrittenKernels.Use()) fast = [.. autograd.grad([Held.Mul(NextTokenLoss.Compute(model, tokens), 0.7)], parameters, allow_unused: true)];
         using (model.AddHook(AttentionInternals, (_, _) => null))
         {
             var logits = model.call(tokens);
-            var loss = nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1)) * 0.7;
+            var loss = Held.Mul(nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, logits.shape[2]), tokens[.., 1..].reshape(-1)), 0.7);
             var hooked = autograd.grad([loss], parameters, allow_unused: true);
             for (int i = 0; i < parameters.Count; i++)
             {

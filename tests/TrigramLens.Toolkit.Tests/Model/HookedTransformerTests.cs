@@ -47,7 +47,7 @@ public class HookedTransformerTests
             "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v",
             "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z", "blocks.0.attn.hook_result",
             "blocks.0.hook_attn_out", "blocks.0.hook_resid_mid", "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post",
-            "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post",
+            "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post", "unembed.hook_in", "unembed.hook_out",
         ];
         Assert.Equal(expected, fired);
         Assert.Equal(expected.Order(), model.HookPoints.Keys.Order());

@@ -1,4 +1,5 @@
 using TrigramLens.Model;
+using TrigramLens.Testing;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Model;
@@ -13,8 +14,7 @@ static class ReferenceForward
     {
         using var _ = no_grad();
         long batch = tokens.shape[0], pos = tokens.shape[1];
-        var x = sd["embed.W_E"].index_select(0, tokens.flatten()).view(batch, pos, cfg.d_model)
-                + sd["pos_embed.W_pos"].narrow(0, 0, pos);
+        var x = Held.Add(sd["embed.W_E"].index_select(0, tokens.flatten()).view(batch, pos, cfg.d_model), sd["pos_embed.W_pos"].narrow(0, 0, pos));
         for (int l = 0; l < cfg.n_layers; l++)
         {
             string p = $"blocks.{l}.";
@@ -22,29 +22,29 @@ static class ReferenceForward
             var attnOut = sd[p + "attn.b_O"].expand(batch, pos, cfg.d_model).clone();
             for (int h = 0; h < cfg.n_heads; h++)
             {
-                var q = matmul(normed, sd[p + "attn.W_Q"][h]) + sd[p + "attn.b_Q"][h];
-                var k = matmul(normed, sd[p + "attn.W_K"][h]) + sd[p + "attn.b_K"][h];
-                var v = matmul(normed, sd[p + "attn.W_V"][h]) + sd[p + "attn.b_V"][h];
-                var scores = matmul(q, k.transpose(1, 2)) / Math.Sqrt(cfg.d_head);
+                var q = Held.Add(matmul(normed, sd[p + "attn.W_Q"][h]), sd[p + "attn.b_Q"][h]);
+                var k = Held.Add(matmul(normed, sd[p + "attn.W_K"][h]), sd[p + "attn.b_K"][h]);
+                var v = Held.Add(matmul(normed, sd[p + "attn.W_V"][h]), sd[p + "attn.b_V"][h]);
+                var scores = Held.Div(matmul(q, k.transpose(1, 2)), Math.Sqrt(cfg.d_head));
                 var future = ones(pos, pos).triu(1).to(ScalarType.Bool);
-                var pattern = scores.masked_fill(future, double.NegativeInfinity).softmax(-1);
-                attnOut += matmul(matmul(pattern, v), sd[p + "attn.W_O"][h]);
+                var pattern = Held.Fill(scores, future, double.NegativeInfinity).softmax(-1);
+                attnOut = Held.Add(attnOut, matmul(matmul(pattern, v), sd[p + "attn.W_O"][h]));
             }
-            x = x + attnOut;
+            x = Held.Add(x, attnOut);
             if (cfg.attn_only) continue;
             var mlpIn = cfg.normalization_type == NormalizationType.LN ? Ln(x, sd[p + "ln2.w"], sd[p + "ln2.b"], cfg.eps) : x;
-            var pre = matmul(mlpIn, sd[p + "mlp.W_in"]) + sd[p + "mlp.b_in"];
-            var post = cfg.act_fn == ActivationFunction.Relu ? pre.clamp_min(0) : 0.5 * pre * (1 + special.erf(pre / Math.Sqrt(2)));
-            x = x + matmul(post, sd[p + "mlp.W_out"]) + sd[p + "mlp.b_out"];
+            var pre = Held.Add(matmul(mlpIn, sd[p + "mlp.W_in"]), sd[p + "mlp.b_in"]);
+            var post = cfg.act_fn == ActivationFunction.Relu ? pre.relu() : Held.Mul(pre, 0.5) * Held.Add(special.erf(Held.Div(pre, Math.Sqrt(2))), 1.0);
+            x = Held.Add(Held.Add(x, matmul(post, sd[p + "mlp.W_out"])), sd[p + "mlp.b_out"]);
         }
         if (cfg.normalization_type == NormalizationType.LN) x = Ln(x, sd["ln_final.w"], sd["ln_final.b"], cfg.eps);
-        return matmul(x, sd["unembed.W_U"]) + sd["unembed.b_U"];
+        return Held.Add(matmul(x, sd["unembed.W_U"]), sd["unembed.b_U"]);
     }
 
     static Tensor Ln(Tensor x, Tensor w, Tensor b, double eps)
     {
         var centred = x - x.mean([-1], keepdim: true);
-        var variance = centred.pow(2).mean([-1], keepdim: true);
-        return centred / (variance + eps).sqrt() * w + b;
+        var variance = (centred * centred).mean([-1], keepdim: true);
+        return Held.Add(centred / Held.Add(variance, eps).sqrt() * w, b);
     }
 }

@@ -19,6 +19,11 @@ public sealed class ScalarLifetimeTests
     public void No_call_in_the_toolkit_hands_libtorch_a_temporary_scalar() =>
         ScalarLifetimeScan.AssertNone(typeof(HookedTransformer).Assembly);
 
+    // The tests too: they run in parallel and allocate a lot, so a temporary scalar could crash the test host (see Held).
+    [Fact]
+    public void No_call_in_these_tests_hands_libtorch_a_temporary_scalar() =>
+        ScalarLifetimeScan.AssertNone(typeof(ScalarLifetimeTests).Assembly);
+
     // The scan reads the compiled IL; a call it would miss must still not crash under pressure. Before the fix this loop
     // failed about once in 500 calls (107 of 50,000, "INTERNAL ASSERT FAILED at c10/core/Scalar.h").
     [Fact]

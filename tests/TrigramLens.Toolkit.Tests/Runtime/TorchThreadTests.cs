@@ -1,4 +1,5 @@
 using TrigramLens.Runtime;
+using TrigramLens.Testing;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Runtime;
@@ -67,7 +68,7 @@ public class TorchThreadTests
         {
             using var g = new Generator(7);
             var x = randn(64, 64, generator: g);
-            for (int i = 0; i < 50; i++) x = (x.mm(x.T) / 64).tanh();
+            for (int i = 0; i < 50; i++) x = Held.Div(x.mm(x.T), 64).tanh();
             return x.sum(1).data<float>().ToArray();
         }
         float[] alone = TorchThread.Run(settings, Work);

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using TrigramLens.Training;
+using TrigramLens.Testing;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Tests.Training;
@@ -95,8 +96,9 @@ public sealed class FlatAdamWTests
         // Written after construction (as a loaded checkpoint is): the step must start from these values.
         using (no_grad())
         {
-            a[1].fill_(0.5);
-            b[1].fill_(0.5);
+            using var half = 0.5.ToScalar();
+            a[1].fill_(half);
+            b[1].fill_(half);
         }
         var separate = Copies(a);
         using var reference = optim.AdamW(separate, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-3);

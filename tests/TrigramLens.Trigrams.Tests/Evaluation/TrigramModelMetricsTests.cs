@@ -1,4 +1,5 @@
 using TrigramLens.Checkpoints;
+using TrigramLens.Trigrams.Training;
 using TrigramLens.Model;
 using TrigramLens.Testing;
 using TrigramLens.Trigrams.Data;
@@ -12,7 +13,7 @@ public class TrigramModelMetricsTests
     [ArenaCheckpointFact]
     public void ARENAs_checkpoint_completes_266_of_277_trigrams_as_published()
     {
-        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint());
+        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint(), TrigramModelConfig.CheckpointOptions);
         using var dataset = TrigramDataset.Generate(TrigramDataConfig.Arena, 2500);
         var metrics = TrigramModelMetrics.Evaluate(model, dataset);
 

@@ -3,6 +3,7 @@ using TrigramLens.Model;
 using TrigramLens.Testing;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
+using TrigramLens.Trigrams.Training;
 using static TorchSharp.torch;
 
 namespace TrigramLens.Trigrams.Tests.Study;
@@ -60,7 +61,7 @@ public class PrefixAttentionTests
     [ArenaCheckpointFact]
     public void ARENAs_checkpoint_completes_5390_of_5629_in_data_trigrams()
     {
-        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint(), new CheckpointLoadOptions(ActFn: ActivationFunction.Relu));
+        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint(), TrigramModelConfig.CheckpointOptions);
         using var data = TrigramDataset.Generate(TrigramDataConfig.For(40), 2500);
         AssertAgreesWithPlainLoops(model, data);
         using var _ = no_grad();

@@ -122,9 +122,9 @@ public class StudyPiecesTests
     {
         using var model = new HookedTransformer(TinyModels.Arena(seed: 7));
         using var data = Data();
-        using (no_grad()) model.blocks[0].attn.W_Q.mul_(30);   // sharpen the untrained, nearly uniform map so there are hot spots
+        using (no_grad()) model.blocks[0].attn.W_Q.copy_(Held.Mul(model.blocks[0].attn.W_Q, 30));   // sharpen the untrained, nearly uniform map so there are hot spots
         var result = TokenPairAgreement.Evaluate(model, data.Trigrams, threshold: 0.05);
-        var map = QkScores.TokenPairMap(model, arange(75, dtype: ScalarType.Int64), 0, 0);
+        var map = QkScores.TokenPairMap(model, Held.Range(75), 0, 0);
         var prefixes = data.Trigrams.Trigrams.Select(t => (t.A, t.B)).ToHashSet();
 
         int hot = 0, hotTrue = 0;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TrigramLens.Checkpoints;
+using TrigramLens.Trigrams.Training;
 using TrigramLens.Model;
 using TrigramLens.Testing;
 using TrigramLens.Trigrams.Study;
@@ -12,7 +13,7 @@ public sealed class TrigramStudyTests() : TempDirectoryTests("trigramlens-study-
     [ArenaCheckpointFact]
     public void Study_of_ARENAs_checkpoint_reproduces_the_published_numbers_and_writes_its_report()
     {
-        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint());
+        using var model = ModelCheckpoint.Load(ReferenceData.RequireArenaCheckpoint(), TrigramModelConfig.CheckpointOptions);
         var stages = new List<StudyStage>();
         var r = TrigramStudy.Run(model, "arena", new StudyOptions { OutputDirectory = Dir, Rows = 1 }, stages.Add);
 

@@ -49,7 +49,7 @@ public sealed class TrigramTrainingTests() : TempDirectoryTests("trigramlens-tra
         Assert.True(split.Train.Equals(again.Train));
         Assert.Equal([250L, 50], new[] { split.Train.shape[0], split.Validation.shape[0] });
         // Same rows as the dataset, in another order: compare the rows sorted as numbers in base d_vocab.
-        static Tensor Sorted(Tensor rows) => rows.to(ScalarType.Float64).matmul(pow(75.0, arange(49, -1, -1, ScalarType.Float64) / 8)).sort().Values;
+        static Tensor Sorted(Tensor rows) => rows.to(ScalarType.Float64).matmul(tensor(Enumerable.Range(0, 50).Select(i => Math.Pow(75.0, (49 - i) / 8.0)).ToArray())).sort().Values;
         Assert.True(Sorted(cat([split.Train, split.Validation])).allclose(Sorted(dataset.Tokens)));
         Assert.False(split.Train.Equals(dataset.Tokens.narrow(0, 0, 250)));
 
