@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Mutation check of TrigramLens's tests: plants one bug at a time (tools/mutation/mutants/NN-name.patch), builds, runs the
-# test projects the bug could affect, records which tests failed, reverts, and prints a table. See docs/mutation-testing.md.
+# tests the bug could affect, records which tests failed, reverts, and prints a table. See docs/mutation-testing.md.
 #
-#   tools/mutation/run.sh                  every mutant, each against the test projects its header names
+#   tools/mutation/run.sh                  every mutant, fast mode (below)
 #   tools/mutation/run.sh 15 16 17         the mutants whose file names start with these numbers (or names)
-#   tools/mutation/run.sh --all 22         every test project, for every mutant named
+#   tools/mutation/run.sh --full           every mutant against the whole test projects its Tests: header names
+#   tools/mutation/run.sh --full --all 22  every test project, for every mutant named
 #   tools/mutation/run.sh --list           the mutants and what each plants
 #
-# Options: --all (every test project), --no-baseline (skip the check that the clean tree passes first), --list.
+# Fast mode (the default): each mutant first runs only the test classes its Fast: header names (Project/Name entries,
+# a dotnet test --filter "FullyQualifiedName~Name" per project); if one fails, the mutant is caught by those tests and
+# nothing else runs. Only if none fails are the whole projects of its Tests: header run, as in --full. A caught mutant
+# is caught either way; the fast mode's count of failing tests is a lower bound of the full mode's.
+# Options: --full, --all (every test project when the whole projects run), --no-baseline (skip the check that the
+# clean tree passes first: in fast mode the Fast: classes, in full mode the whole projects), --list.
+# Builds and tests run under nice -n 10, one mutant at a time.
 # Environment: MUTATION_OUT (result folder; default tools/mutation/out/<time>), MUTATION_TIMEOUT (seconds per test
 # project, default 1800), MUTATION_CONFIGURATION (build configuration, default Mutation).
 #
@@ -24,13 +31,14 @@ timeout_seconds=${MUTATION_TIMEOUT:-1800}
 all_projects=(Toolkit Trigrams Benchmarks Figures Cli)
 export CI=true DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-use_all=0 baseline=1 list=0 selectors=()
+use_all=0 baseline=1 list=0 fast=1 selectors=()
 for arg in "$@"; do
     case $arg in
         --all) use_all=1 ;;
+        --full) fast=0 ;;
         --no-baseline) baseline=0 ;;
         --list) list=1 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "run.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
         *) selectors+=("$arg") ;;
     esac
@@ -52,7 +60,7 @@ done
 ((${#patches[@]})) || { echo "run.sh: no mutant matches ${selectors[*]}" >&2; exit 2; }
 
 if ((list)); then
-    for patch in "${patches[@]}"; do printf '%s\n    %s\n    tests: %s\n' "$(basename "$patch" .patch)" "$(field "$patch" Bug)" "$(field "$patch" Tests)"; done
+    for patch in "${patches[@]}"; do printf '%s\n    %s\n    tests: %s\n    fast: %s\n' "$(basename "$patch" .patch)" "$(field "$patch" Bug)" "$(field "$patch" Tests)" "$(field "$patch" Fast)"; done
     exit 0
 fi
 
@@ -95,7 +103,7 @@ trap on_signal INT TERM HUP
 # Runs a command in its own process group and waits for it: the wait is interruptible, and an interrupt ends the whole
 # group (dotnet test's test host included). Returns the command's exit code.
 run() {
-    setsid "$@" &
+    setsid nice -n 10 "$@" &
     child=$!
     wait "$child"
     local code=$?
@@ -113,20 +121,34 @@ build() {   # build <log> <project...>
     done
 }
 
-# Runs the test projects into <dir> (one trx each). Prints "failed-test-names<TAB>note" lines on stdout: one per failed
-# test case, and a note per project whose run failed without a failed test (a crash or the timeout).
+# Runs the test projects into <dir> (one trx each). Prints "project<TAB>failed-test" lines on stdout: one per failed
+# test case, and a note per project whose run failed without a failed test (a crash or the timeout). With a Fast:
+# header value in $fast_filter, runs only that header's classes of each project (the projects it names no class of
+# are skipped).
+fast_filter=
 test_projects() {   # test_projects <dir> <project...>
-    local dir=$1 p code trx
+    local dir=$1 p code trx filter
     shift
     for p in "$@"; do
+        filter=""
+        if [[ -n $fast_filter ]]; then
+            local expr="" entry
+            for entry in $fast_filter; do
+                [[ ${entry%%/*} == "$p" ]] && expr+="${expr:+|}FullyQualifiedName~${entry#*/}"
+            done
+            [[ -n $expr ]] || continue
+            filter=$expr
+        fi
         trx="$dir/$p.trx"
         rm -f "$trx"
         run timeout --signal=TERM --kill-after=30 "$timeout_seconds" dotnet test "$(project_path "$p")" -c "$configuration" --no-build \
-            --logger "trx;LogFileName=$p.trx" --results-directory "$dir" >"$dir/test-$p.log" 2>&1
+            ${filter:+--filter "$filter"} --logger "trx;LogFileName=$p.trx" --results-directory "$dir" >"$dir/test-$p.log" 2>&1
         code=$?
         local failed=""
         [[ -f $trx ]] && failed=$(grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | sed 's/.* testName="\([^"]*\)".*/\1/')
-        if [[ -n $failed ]]; then
+        if [[ -n $filter && -f $trx ]] && ! grep -q '<UnitTestResult ' "$trx"; then
+            printf '%s\t%s\n' "$p" "(the filter matched no test: a Fast: header names a class that does not exist)"
+        elif [[ -n $failed ]]; then
             printf '%s\n' "$failed" | sed -e 's/&quot;/"/g' -e 's/&apos;/'"'"'/g' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g' \
                 | awk -v p="$p" '{ split($0, a, "("); n = split(a[1], parts, "."); args = substr($0, length(a[1]) + 1);
                                    print p "\t" parts[n-1] "." parts[n] args }'
@@ -142,13 +164,31 @@ projects_for() {   # the test projects a patch names (Tests: header), or every o
     if ((use_all)); then echo "${all_projects[*]}"; else field "$1" Tests; fi
 }
 
+fast_projects_for() {   # the projects a patch's Fast: header names classes of, in order, once each
+    local entry out=()
+    for entry in $(field "$1" Fast); do [[ " ${out[*]} " == *" ${entry%%/*} "* ]] || out+=("${entry%%/*}"); done
+    echo "${out[*]}"
+}
+
+if ((fast)); then
+    for patch in "${patches[@]}"; do
+        [[ -n $(field "$patch" Fast) ]] || { echo "run.sh: $(basename "$patch" .patch) has no Fast: header (use --full, or add one)" >&2; exit 2; }
+    done
+fi
+
 if ((baseline)); then
-    needed=()
-    for patch in "${patches[@]}"; do for p in $(projects_for "$patch"); do [[ " ${needed[*]} " == *" $p "* ]] || needed+=("$p"); done; done
-    echo "Baseline: the clean tree against ${needed[*]} ($configuration build)"
+    needed=() all_fast=""
+    for patch in "${patches[@]}"; do
+        if ((fast)); then ps=$(fast_projects_for "$patch"); all_fast+=" $(field "$patch" Fast)"; else ps=$(projects_for "$patch"); fi
+        for p in $ps; do [[ " ${needed[*]} " == *" $p "* ]] || needed+=("$p"); done
+    done
+    if ((fast)); then what="the Fast: classes of"; else what="the whole of"; fi
+    echo "Baseline: the clean tree, $what ${needed[*]} ($configuration build)"
     mkdir -p "$out/baseline"
     build "$out/baseline/build.log" "${needed[@]}" || { echo "run.sh: the clean tree does not build; see $out/baseline/build.log" >&2; exit 1; }
+    fast_filter=$all_fast
     test_projects "$out/baseline" "${needed[@]}" >"$out/baseline/failed.tsv"
+    fast_filter=
     if [[ -s $out/baseline/failed.tsv ]]; then
         echo "run.sh: the clean tree fails tests, so failures could not be told apart from mutants':" >&2
         sed 's/^/  /' "$out/baseline/failed.tsv" >&2
@@ -158,7 +198,7 @@ if ((baseline)); then
 fi
 
 summary="$out/summary.tsv"
-printf 'mutant\tstatus\tfailed\ttests\tprojects\tseconds\n' >"$summary"
+printf 'mutant\tstatus\tfailed\ttests\tprojects\tseconds\tmode\n' >"$summary"
 invalid=0
 for patch in "${patches[@]}"; do
     name=$(basename "$patch" .patch)
@@ -172,21 +212,45 @@ for patch in "${patches[@]}"; do
 
     if ! git apply --check "$patch" 2>"$dir/apply.log"; then
         echo "    DOES NOT APPLY (see $dir/apply.log): not a mutant of this tree"
-        printf '%s\tdoes not apply\t0\t\t%s\t%s\n' "$name" "${projects[*]}" $((SECONDS - start)) >>"$summary"
+        printf '%s\tdoes not apply\t0\t\t%s\t%s\t\n' "$name" "${projects[*]}" $((SECONDS - start)) >>"$summary"
         invalid=$((invalid + 1))
         continue
     fi
     mapfile -t applied < <(git apply --numstat "$patch" | cut -f3)
     git apply "$patch" || exit 1
 
-    if ! build "$dir/build.log" "${projects[@]}"; then
+    mode=full
+    if ((fast)); then
+        mode=fast
+        read -r -a first <<<"$(fast_projects_for "$patch")"
+        echo "    fast: $(field "$patch" Fast)"
+    else
+        first=("${projects[@]}")
+    fi
+    if ! build "$dir/build.log" "${first[@]}"; then
         echo "    DOES NOT BUILD (see $dir/build.log): not a mutant"
         restore
-        printf '%s\tdoes not build\t0\t\t%s\t%s\n' "$name" "${projects[*]}" $((SECONDS - start)) >>"$summary"
+        printf '%s\tdoes not build\t0\t\t%s\t%s\t%s\n' "$name" "${projects[*]}" $((SECONDS - start)) "$mode" >>"$summary"
         invalid=$((invalid + 1))
         continue
     fi
-    test_projects "$dir" "${projects[@]}" >"$dir/failed.tsv"
+    ((fast)) && fast_filter=$(field "$patch" Fast)
+    test_projects "$dir" "${first[@]}" >"$dir/failed.tsv"
+    fast_filter=
+    if ((fast)) && [[ ! -s $dir/failed.tsv ]]; then
+        # Nothing the header named failed: the whole projects decide.
+        echo "    the Fast: classes all pass; running the whole of ${projects[*]}"
+        mode=fast+full
+        mkdir -p "$dir/fast" && mv "$dir"/*.trx "$dir"/test-*.log "$dir/fast/" 2>/dev/null
+        if ! build "$dir/build.log" "${projects[@]}"; then
+            echo "    DOES NOT BUILD (see $dir/build.log): not a mutant"
+            restore
+            printf '%s\tdoes not build\t0\t\t%s\t%s\t%s\n' "$name" "${projects[*]}" $((SECONDS - start)) "$mode" >>"$summary"
+            invalid=$((invalid + 1))
+            continue
+        fi
+        test_projects "$dir" "${projects[@]}" >"$dir/failed.tsv"
+    fi
     restore
 
     count=$(awk -F'\t' 'substr($2, 1, 1) != "("' "$dir/failed.tsv" | wc -l)
@@ -195,9 +259,9 @@ for patch in "${patches[@]}"; do
                         { if (!(key in n)) order[++k] = key; n[key]++ }
                         END { for (i = 1; i <= k; i++) printf "%s%s%s", (i > 1 ? ", " : ""), order[i], (n[order[i]] > 1 ? " x" n[order[i]] : "") }' "$dir/failed.tsv")
     if [[ -s $dir/failed.tsv ]]; then status=caught; else status=SURVIVED; fi
-    echo "    $status ($count failed test cases) in $((SECONDS - start)) s"
+    echo "    $status ($count failed test cases, $mode) in $((SECONDS - start)) s"
     [[ -n $tests ]] && echo "    by: $tests"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$status" "$count" "$tests" "${projects[*]}" $((SECONDS - start)) >>"$summary"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$status" "$count" "$tests" "${projects[*]}" $((SECONDS - start)) "$mode" >>"$summary"
 done
 
 echo
