@@ -98,19 +98,44 @@ public class StudyPiecesTests
     {
         using var model = new HookedTransformer(TinyModels.Arena(seed: 6));
         using var data = Data(6);
-        var tokens = data.Tokens[.., ..7];
+        // An even count of rows and of positions: with an odd one the lower and upper medians are the same value, and a
+        // median taken one place too high (the mutation check's mutant 27) passed this test.
+        var tokens = data.Tokens[.., ..8];
         using var _ = no_grad();
         var (_, cache) = model.RunWithCache(tokens, "blocks.0.hook_resid_mid", "blocks.0.hook_mlp_out");
         using (cache)
         using (var result = LinearisedMlp.Evaluate(model, data.Trigrams, cache["resid_mid", 0], cache["mlp_out", 0]))
         {
-            var j = MlpJacobian.ViaHooks(model, tokens, 0);                           // [6, 7, 32, 32]
+            var j = MlpJacobian.ViaHooks(model, tokens, 0);                           // [6, 8, 32, 32]
             var x = cache["resid_mid", 0];
             var bias = cache["mlp_out", 0] - matmul(j, x.unsqueeze(-1)).squeeze(-1);
+            var median = SortMedian(SortMedian(j, 0), 0);                             // [32, 32]
+            var medianBias = SortMedian(SortMedian(bias, 0), 0);                      // [32]
             Assert.True(result.Mean.allclose(j.mean([0, 1]), atol: 1e-5));
-            Assert.True(result.Median.allclose(SortMedian(SortMedian(j, 0), 0), atol: 1e-5));
-            Assert.True(result.MedianBias.allclose(SortMedian(SortMedian(bias, 0), 0), atol: 1e-5));
-            Assert.Equal(42, result.Positions);
+            Assert.True(result.Median.allclose(median, atol: 1e-5));
+            Assert.True(result.MedianBias.allclose(medianBias, atol: 1e-5));
+            Assert.Equal(48, result.Positions);
+
+            // The linearised model's misses: unembed(b + x + J x) at position 1 of each prefix, J x summed by plain loops
+            // (not compared as a count alone: an untrained model gets almost none right either way).
+            float[] m = median.data<float>().ToArray(), b = medianBias.data<float>().ToArray();
+            var (_, prefixCache) = model.RunWithCache(data.Trigrams.Prefixes(), "blocks.0.hook_resid_mid");
+            using (prefixCache)
+            {
+                float[] xs = prefixCache["resid_mid", 0][.., 1].contiguous().data<float>().ToArray();   // [n, 32]
+                int n = data.Trigrams.Count, d = 32;
+                var resid = new float[n * d];
+                for (int i = 0; i < n; i++)
+                    for (int r = 0; r < d; r++)
+                    {
+                        double sum = b[r] + xs[i * d + r];
+                        for (int c = 0; c < d; c++) sum += m[r * d + c] * xs[i * d + c];
+                        resid[i * d + r] = (float)sum;
+                    }
+                long[] predicted = model.unembed.call(tensor(resid).view(n, d)).argmax(-1).data<long>().ToArray();
+                var misses = data.Trigrams.Trigrams.Select((t, i) => new TrigramMiss(t.A, t.B, t.C, (int)predicted[i])).Where(miss => miss.Predicted != miss.C);
+                Assert.Equal(misses, result.Linearised.Misses);
+            }
         }
     }
 

@@ -119,6 +119,14 @@ public sealed class TrigramStudyTests() : TempDirectoryTests("trigramlens-study-
         Assert.Equal(20L * 50, r.MlpJacobian.Positions);
         Assert.True(File.Exists(Path.Combine(Dir, "prediction-3-4-5.png")));
 
+        // Each Frobenius norm is that of its own reported matrix, summed by hand (the study uses linalg.matrix_norm); the
+        // two differ, so a swap of the two (the mutation check's mutant 32) fails.
+        static double Frobenius(float[][] m) => Math.Sqrt(m.Sum(row => row.Sum(v => (double)v * v)));
+        double mean = Frobenius(r.MlpJacobian.Mean), median = Frobenius(r.MlpJacobian.Median);
+        Assert.True(Math.Abs(mean - median) > 1e-3 * mean, $"the mean and median Jacobians' norms are too close ({mean}, {median}) to tell apart");
+        Assert.Equal(mean, r.MlpJacobian.MeanFrobeniusNorm, 1e-5 * mean);
+        Assert.Equal(median, r.MlpJacobian.MedianFrobeniusNorm, 1e-5 * median);
+
         // Every key of results.json (to the second level) is documented in docs/results.md.
         string docs = File.ReadAllText(Path.Combine(ReferenceData.RepositoryRoot, "docs", "results.md"));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "results.json")));
