@@ -26,8 +26,9 @@ public sealed class ScalarLifetimeTests
 
     // The scan reads the compiled IL; a call it would miss must still not crash under pressure. The loop runs in its own
     // process (tests/TrigramLens.ScalarStress): in this test host, after the checkpoint tests, its forced collections
-    // took minutes. On the unfixed QkScores it failed 1–7 times per 10,000 calls with young-generation collections (4 in 20,000 in this host), and
-    // 11–19 with full ones (107 of 50,000 before the fix, "INTERNAL ASSERT FAILED at c10/core/Scalar.h").
+    // took minutes. On the unfixed QkScores it failed 1–7 times per 10,000 calls with young-generation collections
+    // (4 in 20,000 in its own process), 11–19 with full ones (107 of 50,000 before the fix, "INTERNAL ASSERT FAILED at
+    // c10/core/Scalar.h").
     [Fact]
     public void Scalar_taking_paths_survive_forty_thousand_calls_under_constant_garbage_collection()
     {
