@@ -113,8 +113,8 @@ public static class StudyNarrative
                $"and recovers {Pct(t.Spliced.Loss.RecoveredVsMeanAblation)} of the loss the mean ablation loses, with {F(t.Reconstruction.L0, 2)} features active per position. " +
                $"{d.TrigramsOwned} of {d.Trigrams} trigrams own a dedicated feature (at least {Pct(d.ShareThreshold)} of its mass on the prefix, the completion as its top logit effect), " +
                $"against {n.TrigramsOwned} for the MLP's {n.Units} neurons. " +
-               (d.TrigramsOwned > 2 * Math.Max(1, n.TrigramsOwned)
-                   ? "The transcoder separates trigrams that the neurons hold in superposition."
+               (2 * d.TrigramsOwned >= d.Trigrams
+                   ? "Most trigrams get a feature of their own: the transcoder separates what the neurons hold in superposition."
                    : "Few trigrams get a feature of their own: the MLP's computation does not split into one clean feature per trigram here.");
     }
 }
