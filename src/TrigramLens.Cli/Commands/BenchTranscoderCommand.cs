@@ -36,7 +36,7 @@ static class BenchTranscoderCommand
                 ? ModelCheckpoint.Load(path.FullName, CommonOptions.LoadOptions(r, actFn, normalization))
                 : new HookedTransformer(TrigramModelConfig.For(TrigramDataConfig.For(40), seed: 40));
             var trigrams = TrigramSet.Generate(new TorchSharp.torch.Generator(40), transformer.Cfg.d_vocab, TrigramDataConfig.For(40, transformer.Cfg).ResolvedTrigramCount);
-            int workers = r.GetValue(threads) ?? Math.Clamp(Environment.ProcessorCount, 1, 8);
+            int workers = TrainingThreads.Count(r.GetValue(threads));
             bool asJson = r.GetValue(json);
             var options = TranscoderRecipe.Default;
             var perRound = new List<double>();

@@ -78,7 +78,7 @@ static class StudyCommand
                     TranscoderDirectory: r.GetValue(transcoder)?.FullName,
                     ModelPath: r.GetValue(model)?.FullName ?? DefaultStudyModel.PathFor(options.OutputDirectory, options.Seed, r.GetValue(trainEpochs)),
                     KeepDirectory: options.OutputDirectory,
-                    Threads: Math.Clamp(Environment.ProcessorCount, 1, 8),
+                    Threads: TrainingThreads.Count(null),
                     Progress: TranscoderProgressView.PlainLines("    transcoder: ")),
             };
             using (transformer)

@@ -5,6 +5,7 @@ using TrigramLens.Checkpoints;
 using TrigramLens.Transcoders;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
+using TrigramLens.Trigrams.Training;
 using TrigramLens.Trigrams.Transcoders;
 
 namespace TrigramLens.Cli.Commands;
@@ -95,7 +96,7 @@ static class TranscoderCommand
             var clock = Stopwatch.StartNew();
             using var transformer = ModelCheckpoint.Load(path, CommonOptions.LoadOptions(r, actFn, normalization));
             using var dataset = TranscoderRun.AnalysisSet(transformer, r.GetValue(seed));
-            int workers = r.GetValue(threads) ?? Math.Clamp(Environment.ProcessorCount, 1, 8);
+            int workers = TrainingThreads.Count(r.GetValue(threads));
             using var stop = new StopOnCtrlC();
             TranscoderRunResults Run(IProgress<TranscoderProgress>? progress) => TranscoderRun.Train(transformer, path, dataset, options, directory, workers,
                 progress, asJson ? null : t => AnsiConsole.MarkupLine($"trained in {t.WallSeconds:F1} s ({t.PositionsPerSecond / 1e6:F2} M positions/s); analysing on {dataset.Size:N0} sequences…"),

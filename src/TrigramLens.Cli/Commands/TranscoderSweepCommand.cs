@@ -5,6 +5,7 @@ using TrigramLens.Checkpoints;
 using TrigramLens.Transcoders;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
+using TrigramLens.Trigrams.Training;
 using TrigramLens.Trigrams.Transcoders;
 
 namespace TrigramLens.Cli.Commands;
@@ -63,7 +64,7 @@ static class TranscoderSweepCommand
             using var transformer = ModelCheckpoint.Load(path, CommonOptions.LoadOptions(r, actFn, normalization));
             using var dataset = TranscoderRun.AnalysisSet(transformer, r.GetValue(seed));
             using var stop = new StopOnCtrlC();
-            var runs = TranscoderSweep.Run(transformer, dataset, grid, directory, r.GetValue(threads) ?? Math.Clamp(Environment.ProcessorCount, 1, 8),
+            var runs = TranscoderSweep.Run(transformer, dataset, grid, directory, TrainingThreads.Count(r.GetValue(threads)),
                 asJson ? null : line => Console.Out.WriteLine(line), null, stop.Token);
             if (asJson) JsonOutput.Write(new { directory, runs });
             else
