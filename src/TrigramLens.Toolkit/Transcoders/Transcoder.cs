@@ -45,6 +45,15 @@ public sealed class Transcoder : nn.Module<Tensor, Tensor>
         return list;
     }
 
+    /// <summary>An independent transcoder with the same config and a copy of the weights.</summary>
+    public Transcoder Copy()
+    {
+        var copy = new Transcoder(Cfg);
+        using var _ = no_grad();
+        foreach (var ((_, target), (_, source)) in copy.NamedParameters().Zip(NamedParameters())) target.copy_(source);
+        return copy;
+    }
+
     /// <param name="x">[..., d_in]</param>
     /// <returns><c>x W_enc + b_enc</c> [..., d_sae]</returns>
     public Tensor PreActivations(Tensor x)

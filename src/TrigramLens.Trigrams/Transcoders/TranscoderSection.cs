@@ -81,24 +81,12 @@ public static class TranscoderSection
         }
     }
 
-    /// <summary>The transcoder for the report page: its weights (copied), headline numbers, and its dedicated features.</summary>
+    /// <summary>The transcoder for the report page: a copy (the caller may dispose its own), headline numbers, and its dedicated features.</summary>
     public static TranscoderReport Report(Transcoder transcoder, TranscoderAnalysis analysis)
     {
-        Tensor Copy(Tensor t) => t.detach().clone().DetachFromDisposeScope();
-        var cfg = transcoder.Cfg;
         return new TranscoderReport
         {
-            Architecture = cfg.activation switch
-            {
-                TranscoderActivation.TopK => "topk_transcoder",
-                TranscoderActivation.JumpRelu => "jumprelu_transcoder",
-                _ => transcoder.W_skip is null ? "transcoder" : "skip_transcoder",
-            },
-            HookIn = cfg.hook_name, HookOut = cfg.hook_name_out,
-            W_enc = Copy(transcoder.W_enc), b_enc = Copy(transcoder.b_enc), W_dec = Copy(transcoder.W_dec), b_dec = Copy(transcoder.b_dec),
-            Threshold = transcoder.threshold is null ? null : Copy(transcoder.threshold),
-            W_skip = transcoder.W_skip is null ? null : Copy(transcoder.W_skip),
-            K = cfg.k,
+            Transcoder = transcoder.Copy(),
             Summary = new Dictionary<string, double>
             {
                 ["trigrams_with_a_dedicated_feature"] = analysis.Dedicated.TrigramsOwned,

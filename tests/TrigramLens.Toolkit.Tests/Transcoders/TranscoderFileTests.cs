@@ -20,7 +20,7 @@ public sealed class TranscoderFileTests() : TempDirectoryTests("trigramlens-tran
     [InlineData(TranscoderActivation.JumpRelu, true, null)]
     public void Save_then_load_gives_the_same_config_and_bit_equal_weights(TranscoderActivation activation, bool skip, int? k)
     {
-        using var t = TranscoderTests.Random(Config(activation, skip, k), 7);
+        using var t = SyntheticTranscoders.Random(Config(activation, skip, k), 7);
         string dir = Path.Combine(Dir, "tc");
         TranscoderFile.Save(t, dir, new Dictionary<string, JsonNode?> { ["trigramlens_steps"] = 12 });
         Assert.Equal(["cfg.json", "sae_weights.safetensors"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
@@ -53,7 +53,7 @@ public sealed class TranscoderFileTests() : TempDirectoryTests("trigramlens-tran
 
     string Saved(TranscoderActivation activation = TranscoderActivation.TopK, bool skip = false, int? k = 2)
     {
-        using var t = TranscoderTests.Random(Config(activation, skip, k), 8);
+        using var t = SyntheticTranscoders.Random(Config(activation, skip, k), 8);
         string dir = Path.Combine(Dir, Guid.NewGuid().ToString("N"));
         TranscoderFile.Save(t, dir);
         return dir;

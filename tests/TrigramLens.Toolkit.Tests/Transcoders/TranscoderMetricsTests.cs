@@ -14,7 +14,7 @@ public sealed class TranscoderMetricsTests
     public void Fvu_l0_dead_dense_and_density_equal_a_plain_recomputation()
     {
         var cfg = new TranscoderConfig(5, 7, 4, TranscoderActivation.JumpRelu, "in", "out");
-        using var t = TranscoderTests.Random(cfg, 21);
+        using var t = SyntheticTranscoders.Random(cfg, 21);
         using (no_grad()) t.threshold!.copy_(tensor(new float[] { 0.1f, 5, 0.3f, 0.2f, 9, 0.05f, 0.4f }));   // features 1 and 4 never fire
         using var g = new Generator(22);
         var x = randn(50, 5, generator: g);
@@ -120,7 +120,7 @@ public sealed class TranscoderMetricsTests
     {
         using var model = new HookedTransformer(TinyModels.Arena());
         var cfg = new TranscoderConfig(32, 6, 32, TranscoderActivation.TopK, "blocks.0.hook_resid_mid", "blocks.0.hook_mlp_out", 2);
-        using var t = TranscoderTests.Random(cfg, 25);
+        using var t = SyntheticTranscoders.Random(cfg, 25);
         using var _ = no_grad();
         Assert.True(FeatureDirections.LogitEffects(t, model).allclose(t.W_dec.matmul(model.W_U)));
         var deEmbedding = FeatureDirections.DeEmbedding(t, model);                                // [d_vocab, d_sae]

@@ -10,16 +10,6 @@ namespace TrigramLens.Tests.Transcoders;
 
 public sealed class TranscoderTests
 {
-    internal static Transcoder Random(TranscoderConfig cfg, int seed)
-    {
-        using var g = new Generator((ulong)seed);
-        var t = new Transcoder(cfg);
-        using var _ = no_grad();
-        foreach (var (_, p) in t.NamedParameters()) p.copy_(Held.Mul(randn(p.shape, generator: g), 0.5));
-        t.threshold?.copy_(Held.Mul(rand(cfg.d_sae, generator: g), 0.4));
-        return t;
-    }
-
     static TranscoderConfig Config(TranscoderActivation activation, bool skip = false, int? k = null) =>
         new(4, 9, 3, activation, "blocks.0.hook_resid_mid", "blocks.0.hook_mlp_out", k, skip);
 
@@ -66,7 +56,7 @@ public sealed class TranscoderTests
     [InlineData(TranscoderActivation.JumpRelu, true, null)]
     public void Forward_equals_a_plain_loop_over_the_definition(TranscoderActivation activation, bool skip, int? k)
     {
-        using var t = Random(Config(activation, skip, k), 3);
+        using var t = SyntheticTranscoders.Random(Config(activation, skip, k), 3);
         using var g = new Generator(4);
         var x = randn(2, 5, 4, generator: g);                       // [batch, pos, d_in]: leading dimensions pass through
         var y = t.forward(x).detach();
@@ -119,7 +109,7 @@ public sealed class TranscoderTests
     {
         using var model = new HookedTransformer(TinyModels.Arena());
         var cfg = new TranscoderConfig(32, 16, 32, TranscoderActivation.TopK, "blocks.0.hook_resid_mid", "blocks.0.hook_mlp_out", 3);
-        using var t = Random(cfg, 5);
+        using var t = SyntheticTranscoders.Random(cfg, 5);
         var tokens = tensor(new long[] { 1, 5, 9, 2, 6, 5, 3, 5 }).view(2, 4);
         using var _ = no_grad();
         var spliced = TranscoderSplice.Run(model, t, tokens);

@@ -17,12 +17,12 @@ public static class TranscoderFeatureStats
 
     /// <param name="batchRows">rows per chunk; by default about 2 M activations at a time (as TranscoderMetrics.ChunkPositions:
     /// much larger tensors come and go as fresh memory maps whose page faults cost more than the arithmetic)</param>
-    public static IReadOnlyList<TranscoderFeature> Compute(TranscoderReport transcoder, StudyReportInputs inputs, int? batchRows = null)
+    public static IReadOnlyList<TranscoderFeature> Compute(TranscoderReport report, StudyReportInputs inputs, int? batchRows = null)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var model = inputs.Model;
-        int v = inputs.Trigrams.DVocab, n = transcoder.DSae, seq = inputs.SeqLen;
+        int v = inputs.Trigrams.DVocab, n = report.DSae, seq = inputs.SeqLen;
         // Every scalar handed to libtorch is held here until the end (see HeldScalars).
         using Scalar one = 1.ToScalar(), zero = 0.ToScalar(), vocab = v.ToScalar(), bins = HistogramBins.ToScalar(),
             lastBin = (HistogramBins - 1).ToScalar(), tiny = double.Epsilon.ToScalar();
@@ -33,16 +33,16 @@ public static class TranscoderFeatureStats
         var active = zeros(n, dtype: ScalarType.Int64);
         var max = zeros(n, dtype: ScalarType.Float64);
         var inputsByChunk = new List<Tensor>();                                 // the encoder's inputs, re-encoded for the histograms
-        int rowsPerChunk = batchRows ?? Math.Max(1, TrigramLens.Transcoders.TranscoderMetrics.ChunkPositions(transcoder.DSae) / inputs.SeqLen);
+        int rowsPerChunk = batchRows ?? Math.Max(1, TrigramLens.Transcoders.TranscoderMetrics.ChunkPositions(report.DSae) / inputs.SeqLen);
         for (int start = 0; start < inputs.Rows; start += rowsPerChunk)
         {
             using var chunk = NewDisposeScope();   // each chunk's temporaries go at its end: together they would be gigabytes
             var batch = tokens.narrow(0, start, Math.Min(rowsPerChunk, inputs.Rows - start));
-            var (_, cache) = model.RunWithCache(batch, transcoder.HookIn);
+            var (_, cache) = model.RunWithCache(batch, report.HookIn);
             using (cache)
             {
-                var x = cache[transcoder.HookIn];                                   // [b, pos, d_in]
-                var f = transcoder.Encode(x.reshape(-1, transcoder.DIn)).view(batch.shape[0], seq, n).to(ScalarType.Float64);
+                var x = cache[report.HookIn];                                   // [b, pos, d_in]
+                var f = report.Transcoder.Encode(x.reshape(-1, report.DIn)).view(batch.shape[0], seq, n).to(ScalarType.Float64);
                 total.add_(f.sum([0, 1]), one);
                 active.add_(f.gt(zero).sum([0, 1]), one);
                 max.copy_(maximum(max, f.amax([0, 1])));
@@ -50,7 +50,7 @@ public static class TranscoderFeatureStats
                 var later = f[.., 1..].reshape(-1, n);
                 mass.index_add_(0, keys, later, one);
                 activePositions.index_add_(0, keys, later.gt(zero).to(ScalarType.Int64), one);
-                inputsByChunk.Add(x.reshape(-1, transcoder.DIn).clone().MoveToOuterDisposeScope());
+                inputsByChunk.Add(x.reshape(-1, report.DIn).clone().MoveToOuterDisposeScope());
             }
         }
         long positions = (long)inputs.Rows * seq;
@@ -65,7 +65,7 @@ public static class TranscoderFeatureStats
         foreach (var x in inputsByChunk)
         {
             using var chunk = NewDisposeScope();
-            var f = transcoder.Encode(x).to(ScalarType.Float64);                    // [n_pos, d_sae]
+            var f = report.Transcoder.Encode(x).to(ScalarType.Float64);                    // [n_pos, d_sae]
             var bin = f.div(safeMax).mul_(bins).floor_().clamp_(zero, lastBin).to(ScalarType.Int64);
             var slots = bin.add_(offsets, one).masked_select(f.gt(zero));
             histogram.index_add_(0, slots, ones_like(slots), one);

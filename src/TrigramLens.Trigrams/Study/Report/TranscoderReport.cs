@@ -1,38 +1,23 @@
 using System.Text.Json.Nodes;
 using TrigramLens.Web;
-using static TorchSharp.torch;
-using static TrigramLens.Runtime.HeldScalars;
+using TrigramLens.Transcoders;
 
 namespace TrigramLens.Trigrams.Study.Report;
 
 /// <summary>
-/// Section 9 of the report (study-spec §4.9): a trained transcoder, as the page needs it. Weights follow SAELens's layout
-/// and names; the page runs the encoder itself (feature activations on the live input, logit effects, de-embedding,
-/// attention pull-back), and <see cref="TranscoderFeatureStats"/> computes each feature's statistics over the analysis set
-/// when <see cref="Features"/> is not given. <see cref="ToJson"/> is the contract the page reads (docs/report.md).
+/// Section 9 of the report (study-spec §4.9): a trained transcoder, as the page needs it. The page gets its weights in
+/// SAELens's layout and names and runs the encoder itself (feature activations on the live input, logit effects,
+/// de-embedding, attention pull-back); <see cref="TranscoderFeatureStats"/> computes each feature's statistics over the
+/// analysis set when <see cref="Features"/> is not given. <see cref="ToJson"/> is the contract the page reads (docs/report.md).
 /// </summary>
 public sealed record TranscoderReport
 {
-    public static readonly IReadOnlyList<string> Architectures = ["transcoder", "jumprelu_transcoder", "topk_transcoder", "skip_transcoder"];
-
-    /// <summary>SAELens's names: <c>transcoder</c> (ReLU), <c>jumprelu_transcoder</c> (needs <see cref="Threshold"/>),
-    /// <c>skip_transcoder</c> (ReLU plus <see cref="W_skip"/>), and <c>topk_transcoder</c> (ReLU then the top <see cref="K"/>).</summary>
-    public required string Architecture { get; init; }
-    public string HookIn { get; init; } = "blocks.0.hook_resid_mid";
-    public string HookOut { get; init; } = "blocks.0.hook_mlp_out";
-    /// <summary>[d_in, d_sae]</summary>
-    public required Tensor W_enc { get; init; }
-    /// <summary>[d_sae]</summary>
-    public required Tensor b_enc { get; init; }
-    /// <summary>[d_sae, d_out]</summary>
-    public required Tensor W_dec { get; init; }
-    /// <summary>[d_out]</summary>
-    public required Tensor b_dec { get; init; }
-    /// <summary>[d_sae], JumpReLU only</summary>
-    public Tensor? Threshold { get; init; }
-    /// <summary>[d_out, d_in], skip transcoders only: the output adds <c>x W_skipᵀ</c></summary>
-    public Tensor? W_skip { get; init; }
-    public int? K { get; init; }
+    /// <summary>The transcoder shown; it must stay undisposed until the report is written.</summary>
+    public required Transcoder Transcoder { get; init; }
+    /// <summary>SAELens's architecture name (<see cref="TranscoderConfig.architecture"/>).</summary>
+    public string Architecture => Transcoder.Cfg.architecture;
+    public string HookIn => Transcoder.Cfg.hook_name;
+    public string HookOut => Transcoder.Cfg.hook_name_out;
     /// <summary>Headline numbers shown as a table, e.g. <c>explained_variance</c>, <c>l0</c>, <c>dead_features</c>.</summary>
     public IReadOnlyDictionary<string, double> Summary { get; init; } = new Dictionary<string, double>();
     /// <summary>Per-feature statistics; null to have them computed over the analysis set.</summary>
@@ -43,78 +28,23 @@ public sealed record TranscoderReport
     /// <summary>What "dedicated" means on the page, after "Dedicated trigram (a, b, c): ".</summary>
     public string DedicatedRule { get; init; } = "at least half its mass lies on this prefix.";
 
-    public int DIn => (int)W_enc.shape[0];
-    public int DSae => (int)W_enc.shape[1];
-    public int DOut => (int)W_dec.shape[1];
-
-    /// <summary>Checks names and shapes; one line naming the problem.</summary>
-    public void Validate()
-    {
-        if (!Architectures.Contains(Architecture)) throw new ArgumentException($"transcoder architecture '{Architecture}' is not one of {string.Join(", ", Architectures)}");
-        void Shape(Tensor? t, string name, params long[] shape)
-        {
-            if (t is not null && !t.shape.SequenceEqual(shape))
-                throw new ArgumentException($"transcoder {name} is [{string.Join(", ", t.shape)}], expected [{string.Join(", ", shape)}]");
-        }
-        if (W_enc.dim() != 2 || W_dec.dim() != 2) throw new ArgumentException("transcoder W_enc and W_dec must be matrices");
-        Shape(b_enc, "b_enc", DSae);
-        Shape(W_dec, "W_dec", DSae, DOut);
-        Shape(b_dec, "b_dec", DOut);
-        Shape(Threshold, "threshold", DSae);
-        Shape(W_skip, "W_skip", DOut, DIn);
-        if (Architecture == "jumprelu_transcoder" && Threshold is null) throw new ArgumentException("a jumprelu_transcoder needs its threshold");
-        if (Architecture == "skip_transcoder" && W_skip is null) throw new ArgumentException("a skip_transcoder needs W_skip");
-        if (Architecture == "topk_transcoder" && (K is not int k || k < 1 || k > DSae)) throw new ArgumentException($"a topk_transcoder needs k in [1, {DSae}]");
-    }
-
-    /// <param name="x">[n, d_in]</param>
-    /// <returns>feature activations [n, d_sae]</returns>
-    public Tensor Encode(Tensor x)
-    {
-        var pre = matmul(x, W_enc).add_(b_enc, One);
-        switch (Architecture)
-        {
-            case "jumprelu_transcoder":
-                return pre.relu() * pre.gt(Threshold!).to(pre.dtype);
-            case "topk_transcoder":
-            {
-                var relu = pre.relu();
-                var (values, indices) = relu.topk(K!.Value, dim: -1);
-                return zeros_like(relu).scatter(-1, indices, values);
-            }
-            default:
-                return pre.relu();
-        }
-    }
-
-    /// <param name="features">[n, d_sae]</param>
-    /// <param name="x">[n, d_in], the input (for the skip connection)</param>
-    /// <returns>[n, d_out]</returns>
-    public Tensor Decode(Tensor features, Tensor x)
-    {
-        var y = matmul(features, W_dec).add_(b_dec, One);
-        return W_skip is null ? y : y.add_(matmul(x, W_skip.t()), One);
-    }
+    public int DIn => Transcoder.Cfg.d_in;
+    public int DSae => Transcoder.Cfg.d_sae;
+    public int DOut => Transcoder.Cfg.d_out;
 
     /// <summary>The <c>transcoder</c> object of the page's data (contract in docs/report.md).</summary>
     public JsonObject ToJson(StudyReportInputs inputs)
     {
-        Validate();
         var features = Features ?? TranscoderFeatureStats.Compute(this, inputs);
         if (Dedicated is not null) features = features.Select(f => f with { DedicatedTrigram = Dedicated.GetValueOrDefault(f.Index) }).ToList();
-        var weights = new JsonObject
-        {
-            ["W_enc"] = TensorJson.Float32(W_enc), ["b_enc"] = TensorJson.Float32(b_enc),
-            ["W_dec"] = TensorJson.Float32(W_dec), ["b_dec"] = TensorJson.Float32(b_dec),
-        };
-        if (Threshold is not null) weights["threshold"] = TensorJson.Float32(Threshold);
-        if (W_skip is not null) weights["W_skip"] = TensorJson.Float32(W_skip);
+        var weights = new JsonObject();
+        foreach (var (name, parameter) in Transcoder.NamedParameters()) weights[name] = TensorJson.Float32(parameter);
         var summary = new JsonObject();
         foreach (var (name, value) in Summary) summary[name] = double.IsFinite(value) ? value : null;
         return new JsonObject
         {
             ["architecture"] = Architecture, ["hook_in"] = HookIn, ["hook_out"] = HookOut,
-            ["d_in"] = DIn, ["d_sae"] = DSae, ["d_out"] = DOut, ["k"] = K,
+            ["d_in"] = DIn, ["d_sae"] = DSae, ["d_out"] = DOut, ["k"] = Transcoder.Cfg.k,
             ["weights"] = weights,
             ["summary"] = summary,
             ["dedicated_rule"] = DedicatedRule,

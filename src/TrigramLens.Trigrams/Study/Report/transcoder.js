@@ -26,12 +26,12 @@
         const xi = x[i];
         for (let j = 0; j < n; j++) out[j] += xi * We[i * n + j];
       }
-      if (this.arch === "jumprelu_transcoder") {
+      if (this.arch.startsWith("jumprelu")) {
         const th = this.w.threshold.data;
         for (let j = 0; j < n; j++) out[j] = out[j] > th[j] && out[j] > 0 ? out[j] : 0;
       } else {
         for (let j = 0; j < n; j++) if (!(out[j] > 0)) out[j] = 0;
-        if (this.arch === "topk_transcoder") {
+        if (this.arch.startsWith("topk")) {
           const keep = new Set(W.topK(out, this.k).map(x => x.index));
           for (let j = 0; j < n; j++) if (!keep.has(j)) out[j] = 0;
         }

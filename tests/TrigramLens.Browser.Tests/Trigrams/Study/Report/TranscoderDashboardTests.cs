@@ -3,6 +3,7 @@ using Microsoft.Playwright;
 using TorchSharp;
 using TrigramLens.Model;
 using TrigramLens.Testing;
+using TrigramLens.Transcoders;
 using TrigramLens.Trigrams.Data;
 using TrigramLens.Trigrams.Study;
 using TrigramLens.Trigrams.Study.Report;
@@ -23,23 +24,11 @@ public sealed class TranscoderDashboardTests(Chromium chromium, TinyStudy study,
     readonly List<string> _errors = [];
     HookedTransformer _model => study.Model;
 
-    public static TranscoderReport Synthetic(string architecture, int dModel = 32, int seed = 3)
+    public static TranscoderReport Synthetic(string architecture, int dModel = 32, int seed = 3) => new()
     {
-        using var generator = new TorchSharp.torch.Generator((ulong)seed);
-        // Explicit scalars, alive until libtorch has read them.
-        using Scalar half = 0.5.ToScalar(), fifth = 0.2.ToScalar(), tenth = 0.1.ToScalar(), hundredth = 0.01.ToScalar(),
-            bias = (-0.3f).ToScalar(), threshold = 0.2f.ToScalar();
-        Tensor Draw(Scalar scale, params long[] shape) => randn(shape, generator: generator).mul_(scale);
-        return new TranscoderReport
-        {
-            Architecture = architecture,
-            W_enc = Draw(half, dModel, Features), b_enc = full(Features, bias), W_dec = Draw(fifth, Features, dModel), b_dec = Draw(hundredth, dModel),
-            Threshold = architecture == "jumprelu_transcoder" ? full(Features, threshold) : null,
-            W_skip = architecture == "skip_transcoder" ? Draw(tenth, dModel, dModel) : null,
-            K = architecture == "topk_transcoder" ? 4 : null,
-            Summary = new Dictionary<string, double> { ["explained_variance"] = 0.5, ["l0"] = 3.2 },
-        };
-    }
+        Transcoder = SyntheticTranscoders.Random(architecture, dModel, Features, seed, k: 4),
+        Summary = new Dictionary<string, double> { ["explained_variance"] = 0.5, ["l0"] = 3.2 },
+    };
 
     /// <summary>A study of the tiny model with the transcoder in its report; returns the report's path and what went in.</summary>
     (string path, StudyReportInputs inputs) Report(TranscoderReport transcoder, Func<StudyReportInputs, TranscoderReport>? adjust = null)
@@ -66,7 +55,7 @@ public sealed class TranscoderDashboardTests(Chromium chromium, TinyStudy study,
         var (_, cache) = _model.RunWithCache(tensor(tokens).view(1, -1), t.HookIn);
         using (cache)
         {
-            var f = t.Encode(cache[t.HookIn][0]).to(ScalarType.Float64);
+            var f = t.Transcoder.Encode(cache[t.HookIn][0]).to(ScalarType.Float64);
             return Enumerable.Range(0, tokens.Length).Select(p => f[p].data<double>().ToArray()).ToArray();
         }
     }
@@ -75,7 +64,7 @@ public sealed class TranscoderDashboardTests(Chromium chromium, TinyStudy study,
     public async Task The_pages_encoder_equals_the_CSharp_one_for_every_architecture()
     {
         long[] tokens = [3, 14, 15, 9, 26, 5, 35, 8, 9, 7];
-        foreach (string architecture in TranscoderReport.Architectures)
+        foreach (string architecture in TranscoderConfig.Architectures)
         {
             var transcoder = Synthetic(architecture);
             var (path, _) = Report(transcoder);
@@ -87,7 +76,7 @@ public sealed class TranscoderDashboardTests(Chromium chromium, TinyStudy study,
             double worst = expected.Zip(acts).Max(p => p.First.Zip(p.Second).Max(x => Math.Abs(x.First - x.Second)));
             Assert.True(worst < 1e-4, $"{architecture}: page activations differ from C# by {worst:E2}");
             Assert.True(expected.Sum(r => r.Count(v => v > 0)) > 0, $"{architecture}: the synthetic transcoder never fires");
-            if (architecture == "topk_transcoder") Assert.All(acts, a => Assert.True(a.Count(v => v > 0) <= 4));
+            if (architecture.StartsWith("topk")) Assert.All(acts, a => Assert.True(a.Count(v => v > 0) <= 4));
             output.WriteLine($"{architecture}: page vs C# activations {worst:E1}");
             await page.CloseAsync();
         }
@@ -99,9 +88,9 @@ public sealed class TranscoderDashboardTests(Chromium chromium, TinyStudy study,
     (double[] logit, double[] deEmbedding, double[] pullBack) Effects(TranscoderReport t, int feature)
     {
         using var scope = NewDisposeScope();
-        var f = t.W_enc[.., feature];
+        var f = t.Transcoder.W_enc[.., feature];
         double[] D(Tensor x) => x.to(ScalarType.Float64).data<double>().ToArray();
-        return (D(matmul(t.W_dec[feature], _model.W_U)), D(matmul(_model.W_E, f)),
+        return (D(matmul(t.Transcoder.W_dec[feature], _model.W_U)), D(matmul(_model.W_E, f)),
             D(matmul(_model.W_E, matmul(_model.W_V[0, 0], matmul(_model.W_O[0, 0], f)))));
     }
 
