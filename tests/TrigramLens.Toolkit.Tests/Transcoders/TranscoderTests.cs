@@ -136,4 +136,16 @@ public sealed class TranscoderTests
         var e = Assert.Throws<InvalidOperationException>(() => TranscoderSplice.Run(model, t, tensor(new long[] { 1, 2, 3 })));
         Assert.Contains("input hook must come first", e.Message);
     }
+
+    [Fact]
+    public void A_copy_has_the_same_weights_and_none_of_their_storage()
+    {
+        using var t = SyntheticTranscoders.Random(Config(TranscoderActivation.JumpRelu, skip: true), 4);
+        using var copy = t.Copy();
+        Assert.Equal(t.Cfg, copy.Cfg);
+        foreach (var ((name, original), (_, copied)) in t.NamedParameters().Zip(copy.NamedParameters()))
+            Assert.True(original.allclose(copied, 0, 0), name);
+        using (no_grad()) t.W_enc.zero_();
+        Assert.NotEqual(0f, copy.W_enc.abs().sum().item<float>());
+    }
 }
