@@ -58,6 +58,8 @@ public sealed class HeatmapFigure : IFigure
         colorBar.Label = ColorBarLabel;
         // The colour bar's width is estimated before its ticks are known; room for the widest tick keeps its label clear.
         colorBar.MinimumSize = 100;
+        // Left alone, ScottPlot fills a tall bar with a tick every few pixels (0.01 steps on the ownership maps).
+        colorBar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { TargetTickCount = 10 };
         bool legend = false;
 
         for (int i = 0; i < RowBands.Count; i++)
