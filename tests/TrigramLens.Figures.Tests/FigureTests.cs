@@ -51,4 +51,27 @@ public sealed class FigureTests() : TempDirectoryTests("trigramlens-fig-")
     }
 
     static bool Near(SkiaSharp.SKColor c, int r, int g, int b) => Math.Abs(c.Red - r) < 12 && Math.Abs(c.Green - g) < 12 && Math.Abs(c.Blue - b) < 12;
+
+    [Fact]
+    public void Scatter_points_that_coincide_share_one_label_and_the_rest_keep_their_own()
+    {
+        var figure = new ScatterFigure
+        {
+            Points = [new("runs", [64, 64.001, 128, 2048], [0.79, 0.79, 0.67, 0.3], ["a", "b", "c", "d"])],
+        };
+        var labels = figure.Build().GetPlottables<ScottPlot.Plottables.Text>().Select(t => t.LabelText).Order().ToArray();
+        Assert.Equal(["a, b", "c", "d"], labels);
+    }
+
+    [Fact]
+    public void Heat_map_colour_bars_keep_about_ten_ticks_however_tall()
+    {
+        var values = new double[200, 3];
+        for (int r = 0; r < 200; r++) values[r, 0] = r / 199.0;
+        var plot = new HeatmapFigure { Values = values }.Build();
+        plot.RenderInMemory(400, 2400);
+        var bar = plot.Axes.GetPanels().OfType<ScottPlot.Panels.ColorBar>().Single();
+        int ticks = bar.Axis.TickGenerator.Ticks.Count(t => t.IsMajor);
+        Assert.InRange(ticks, 3, 15);
+    }
 }

@@ -78,23 +78,23 @@ public static class TranscoderSweep
     {
         var groups = runs.GroupBy(r => Name(r.Options).Split("-w")[0]).ToList();
         ScatterFigure Scatter(string title, string x, string y, Func<TranscoderSweepRun, double> fx, Func<TranscoderSweepRun, double> fy,
-            IReadOnlyList<(double, string)>? references = null) => new()
+            bool counts = false) => new()
         {
             Points = groups.Select(g => new ScatterFigure.Series(g.Key, g.Select(fx).ToList(), g.Select(fy).ToList(),
                 g.Select(r => Name(r.Options).Split("-w")[1]).ToList())).ToList(),
             Title = title,
             XLabel = x,
             YLabel = y,
-            References = references ?? [],
+            IntegerY = counts,
         };
         int trigrams = runs.Count > 0 ? runs[0].Trigrams : 0;
         return
         [
             (Scatter("Reconstruction against sparsity", "L0 (active features per position)", "FVU", r => r.L0, r => r.Fvu), "frontier-l0-fvu.png"),
             (Scatter("Spliced trigram accuracy against sparsity", "L0 (active features per position)", "trigrams completed with the transcoder spliced in",
-                r => r.L0, r => r.SplicedCorrect), "frontier-l0-accuracy.png"),
+                r => r.L0, r => r.SplicedCorrect, counts: true), "frontier-l0-accuracy.png"),
             (Scatter($"Trigrams (of {trigrams}) that own a dedicated feature, by width", "width (features)", "trigrams owned",
-                r => r.Options.Width, r => r.TrigramsOwned), "frontier-width-dedicated.png"),
+                r => r.Options.Width, r => r.TrigramsOwned, counts: true), "frontier-width-dedicated.png"),
         ];
     }
 }
