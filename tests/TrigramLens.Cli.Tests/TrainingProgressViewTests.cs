@@ -42,7 +42,7 @@ public partial class TrainingProgressViewTests
         string output = Ansi().Replace(Written(), "");
         var lines = output.Split('\n', '\r').ToList();
         Assert.All(lines, l => Assert.True(l.Length <= 80, $"{l.Length} columns: '{l}'"));
-        Assert.Equal(1, Regex.Matches(output, "nothing to resume").Count);        // a message is a line, not also the bar's text
+        Assert.Single(Regex.Matches(output, "nothing to resume"));                // a message is a line, not also the bar's text
         Assert.Contains(lines, l => l.Contains("epoch   1/3: val loss 4.2567") && l.Contains("trigrams 201/277"));
         // The bar's line keeps the step, the bar, the percentage and the time left together.
         Assert.Contains(lines, l => l.Contains("epoch 1/3 · step 300/521") && BarLine().IsMatch(l));
