@@ -6,13 +6,14 @@ Independent of the C# code: it reads ARENA's checkpoint with torch.load, the tra
 sae_weights.safetensors, parsed here in a few lines), regenerates the analysis set with ARENA's generator (study-spec §1:
 seed the generator, draw the trigram set candidate by candidate, one randint for the tokens, plant the trigrams left to
 right), runs a plain re-implementation of the 1-layer model, and recomputes FVU, L0, dead and dense features, trigram
-accuracy with the transcoder spliced in, and how many trigrams own a dedicated feature (and a dedicated MLP neuron).
+accuracy with the transcoder spliced in, how many trigrams own a dedicated feature (and a dedicated MLP neuron), and
+the most that could (trigrams whose mean MLP output at the prefix, less the mean output, has the completion on top).
 
     /usr/bin/python3 tools/transcoders/check_transcoder.py --model ../shared/arena-trigrams/trigram_model.pt \\
         --transcoder trigramlens-transcoder/transcoder --metrics trigramlens-transcoder/metrics.json
 
 Exit code 0 when every number agrees (integers exactly, FVU and L0 to 1e-4 relative), 1 otherwise. --fixture PATH
-writes the recomputed numbers as JSON (the C# tests compare against such a fixture).
+writes the recomputed numbers as JSON.
 """
 import argparse
 import json
@@ -135,6 +136,20 @@ def owned(acts, toks, table, d_vocab, logit_top, share=0.9):
     return len(found), dedicated_units
 
 
+def ownable_at_most(toks, mlp_out, tris, w_u):
+    """Trigrams whose mean MLP output over their prefix's positions, less the mean over every position, has the
+    completion as its top logit: the most a dictionary whose units fire alone on a prefix could own."""
+    prev = torch.cat([torch.full((toks.shape[0], 1), -1), toks[:, :-1]], 1)
+    y = mlp_out.to(torch.float64)
+    mean = y.reshape(-1, y.shape[-1]).mean(0)
+    count = 0
+    for a, b, c in tris:
+        at = (prev == a) & (toks == b)
+        if at.any() and int(((y[at].mean(0) - mean) @ w_u.to(torch.float64)).argmax()) == c:
+            count += 1
+    return count
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True, help="ARENA's trigram_model.pt (a TransformerLens state_dict)")
@@ -194,6 +209,7 @@ def main():
         "trigrams_owned": owned_features,
         "dedicated_features": dedicated_features,
         "neuron_trigrams_owned": owned_neurons,
+        "ownable_at_most": ownable_at_most(toks, mlp_out, tris, sd["unembed.W_U"]),
         "positions": n,
         "trigrams": len(tris),
         "torch_version": torch.__version__,
@@ -219,6 +235,7 @@ def main():
         "trigrams_owned": m["dedicated"]["trigrams_owned"],
         "dedicated_features": m["dedicated"]["dedicated_units"],
         "neuron_trigrams_owned": m["neuron_baseline"]["trigrams_owned"],
+        "ownable_at_most": m["dedicated"]["ownable_at_most"],
         "positions": m["analysis_set"]["positions"],
         "trigrams": m["analysis_set"]["trigrams"],
     }

@@ -112,7 +112,7 @@ public static class StudyNarrative
                $"{t.Spliced.Spliced.Correct} of {t.Spliced.Spliced.Total} trigrams (the MLP itself {t.Spliced.Clean.Correct}, its mean {t.Spliced.MeanAblated.Correct}) " +
                $"and recovers {Pct(t.Spliced.Loss.RecoveredVsMeanAblation)} of the loss the mean ablation loses, with {F(t.Reconstruction.L0, 2)} features active per position. " +
                $"{d.TrigramsOwned} of {d.Trigrams} trigrams own a dedicated feature (at least {Pct(d.ShareThreshold)} of its mass on the prefix, the completion as its top logit effect), " +
-               $"against {n.TrigramsOwned} for the MLP's {n.Units} neurons. " +
+               $"against {n.TrigramsOwned} for the MLP's {n.Units} neurons; at most {d.OwnableAtMost} could, those where the MLP's output at the prefix points at the completion on its own. " +
                (2 * d.TrigramsOwned >= d.Trigrams
                    ? "Most trigrams get a feature of their own: the transcoder separates what the neurons hold in superposition."
                    : "Few trigrams get a feature of their own: the MLP's computation does not split into one clean feature per trigram here.");

@@ -179,6 +179,7 @@ public static class StudyReport
         h.Append("<table><tr><th></th><th>value</th></tr>")
          .Append($"<tr><th style=\"text-align:left\">trigrams with a dedicated feature ({d.Units:N0} features)</th><td>{d.TrigramsOwned} / {d.Trigrams}</td></tr>")
          .Append($"<tr><th style=\"text-align:left\">trigrams with a dedicated MLP neuron ({t.NeuronBaseline.Units} neurons)</th><td>{t.NeuronBaseline.TrigramsOwned} / {t.NeuronBaseline.Trigrams}</td></tr>")
+         .Append($"<tr><th style=\"text-align:left\">at most (the MLP's output at the prefix alone has the completion as top logit)</th><td>{d.OwnableAtMost} / {d.Trigrams}</td></tr>")
          .Append($"<tr><th style=\"text-align:left\">trigram accuracy: MLP / transcoder / mean-ablated / zero-ablated</th><td>{t.Spliced.Clean.Correct} / {t.Spliced.Spliced.Correct} / {t.Spliced.MeanAblated.Correct} / {t.Spliced.ZeroAblated.Correct}</td></tr>")
          .Append($"<tr><th style=\"text-align:left\">loss recovered (vs mean / zero ablation)</th><td>{t.Spliced.Loss.RecoveredVsMeanAblation.ToString("P2", C)} / {t.Spliced.Loss.RecoveredVsZeroAblation.ToString("P2", C)}</td></tr>")
          .Append($"<tr><th style=\"text-align:left\">FVU · L0 · dead · dense</th><td>{t.Reconstruction.Fvu.ToString("F4", C)} · {t.Reconstruction.L0.ToString("F2", C)} · {t.Reconstruction.Dead} · {t.Reconstruction.Dense}</td></tr>")

@@ -1,5 +1,9 @@
+using TorchSharp;
+using TrigramLens.Model;
+using TrigramLens.Runtime;
 using TrigramLens.Transcoders;
 using TrigramLens.Trigrams.Data;
+using static TorchSharp.torch;
 
 namespace TrigramLens.Trigrams.Transcoders;
 
@@ -38,4 +42,32 @@ public static class DedicatedFeatures
 
     /// <summary>How many distinct trigrams the dedicated features cover.</summary>
     public static int TrigramsOwned(IEnumerable<DedicatedFeature> dedicated) => dedicated.Select(d => (d.A, d.B)).Distinct().Count();
+
+    /// <summary>
+    /// The most trigrams any dictionary can own when one unit alone fires on a prefix (an L0 of about one): that unit's
+    /// decoder row then writes the MLP's output there minus what is written everywhere, so it can have the completion as
+    /// its top logit effect only for the trigrams whose mean <paramref name="mlpOut"/> on the prefix's positions, minus
+    /// the mean over every position, does. Other choices of "what is written everywhere" give nearly the same count and a
+    /// skip path far less (docs/transcoders.md, "What limits the headline").
+    /// </summary>
+    /// <param name="tokens">[rows, pos]</param>
+    /// <param name="mlpOut">the MLP's output on them [rows, pos, d_model]</param>
+    public static int OwnableAtMost(HookedTransformer model, Tensor tokens, Tensor mlpOut, TrigramSet trigrams)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        int v = trigrams.DVocab, d = (int)mlpOut.shape[2];
+        using var vocab = v.ToScalar();
+        var keys = tokens[.., ..^1].mul(vocab).add_(tokens[.., 1..], HeldScalars.One).reshape(-1);   // a * d_vocab + b per position ≥ 1
+        var later = mlpOut[.., 1..].reshape(-1, d).to(ScalarType.Float64);
+        var sums = zeros(v * v, d, dtype: ScalarType.Float64).index_add_(0, keys, later, HeldScalars.One);    // [pair, d_model]
+        var counts = zeros(v * v, dtype: ScalarType.Float64).index_add_(0, keys, ones(keys.shape[0], dtype: ScalarType.Float64), HeldScalars.One);
+        var prefixKeys = tensor(trigrams.Trigrams.Select(t => (long)(t.A * v + t.B)).ToArray());
+        var mean = mlpOut.reshape(-1, d).to(ScalarType.Float64).mean([0]);
+        var present = counts.index_select(0, prefixKeys);                                              // [trigrams]
+        var remainder = sums.index_select(0, prefixKeys).div(present.clamp_min(HeldScalars.One).unsqueeze(1)).add_(mean.neg(), HeldScalars.One);
+        var top = remainder.matmul(model.W_U.detach().to(ScalarType.Float64)).argmax(1);               // [trigrams]
+        var hits = top.eq(trigrams.Completions()).logical_and(present.gt(HeldScalars.Zero));
+        return (int)hits.sum().item<long>();
+    }
 }

@@ -48,9 +48,11 @@ public sealed record LossSummary(double Clean, double Spliced, double MeanAblate
 
 /// <param name="Units">features (or neurons) examined</param>
 /// <param name="TrigramsOwned">trigrams with at least one dedicated feature: the headline</param>
+/// <param name="OwnableAtMost">the most trigrams any units that fire alone on a prefix could own: those whose MLP output there, less
+/// its mean, has the completion as top logit (<see cref="DedicatedFeatures.OwnableAtMost"/>)</param>
 /// <param name="DedicatedUnits">features dedicated to some trigram (several may share one)</param>
 /// <param name="BestTopShare">the largest share of any unit's mass on a single token pair</param>
-public sealed record DedicationSummary(int Units, double ShareThreshold, int TrigramsOwned, int Trigrams, int DedicatedUnits,
+public sealed record DedicationSummary(int Units, double ShareThreshold, int TrigramsOwned, int Trigrams, int OwnableAtMost, int DedicatedUnits,
     double BestTopShare, IReadOnlyList<DedicatedFeature> Table);
 
 /// <summary>One feature (or neuron): how often it fires, where its mass lies, what it writes and what drives it.</summary>

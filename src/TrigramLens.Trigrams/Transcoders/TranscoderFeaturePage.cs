@@ -71,7 +71,8 @@ public static class TranscoderFeaturePage
     public static string Headline(TranscoderAnalysis a) =>
         $"{a.Dedicated.TrigramsOwned} of {a.Dedicated.Trigrams} trigrams own a dedicated feature ({a.Dedicated.DedicatedUnits} dedicated features: " +
         $"≥ {a.Dedicated.ShareThreshold.ToString("P0", C)} of the feature's activation mass on the trigram's prefix and its top logit effect the completion); " +
-        $"the MLP's own {a.NeuronBaseline.Units} neurons own {a.NeuronBaseline.TrigramsOwned}. With the transcoder in place of the MLP the model completes " +
+        $"the MLP's own {a.NeuronBaseline.Units} neurons own {a.NeuronBaseline.TrigramsOwned}; at most {a.Dedicated.OwnableAtMost} could, those where the MLP's " +
+        $"output at the prefix points at the completion on its own. With the transcoder in place of the MLP the model completes " +
         $"{a.Spliced.Spliced.Correct} / {a.Spliced.Spliced.Total} trigrams (the MLP itself: {a.Spliced.Clean.Correct}).";
 
     static void Row(StringBuilder h, string name, TrigramAccuracy accuracy, double loss) =>

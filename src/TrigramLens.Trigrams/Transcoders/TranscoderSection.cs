@@ -91,6 +91,7 @@ public static class TranscoderSection
             {
                 ["trigrams_with_a_dedicated_feature"] = analysis.Dedicated.TrigramsOwned,
                 ["trigrams_with_a_dedicated_neuron"] = analysis.NeuronBaseline.TrigramsOwned,
+                ["trigrams_ownable_at_most"] = analysis.Dedicated.OwnableAtMost,
                 ["spliced_trigram_accuracy"] = analysis.Spliced.Spliced.Correct,
                 ["explained_variance"] = analysis.Reconstruction.ExplainedVariance,
                 ["l0"] = analysis.Reconstruction.L0,

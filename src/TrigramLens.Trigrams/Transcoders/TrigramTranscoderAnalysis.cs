@@ -53,6 +53,7 @@ public static class TrigramTranscoderAnalysis
             var (neurons, neuronMasses) = NeuronSummaries(model, cache[HookPost], tokens, trigrams);
             var neuronDedicated = neurons.Where(n => n.DedicatedTo is not null).Select(n => n.DedicatedTo!).ToList();
 
+            int ownable = DedicatedFeatures.OwnableAtMost(model, tokens, cache[HookOut], trigrams);
             long positions = tokens.numel();
             using var prefixPositions = dataset.TrigramPositions();
             return new TranscoderAnalysis(
@@ -62,8 +63,8 @@ public static class TrigramTranscoderAnalysis
                 new ReconstructionSummary(metrics.Fvu, metrics.ExplainedVariance, metrics.Mse, metrics.L0, metrics.Dead, transcoder.Cfg.d_sae - metrics.Dead,
                     metrics.Dense, metrics.DenseThreshold, (double)metrics.Dead / transcoder.Cfg.d_sae),
                 Spliced(model, transcoder, dataset),
-                Dedication(features.Count, dedicated, featureMasses, trigrams.Count),
-                Dedication(neurons.Count, neuronDedicated, null, trigrams.Count, neurons),
+                Dedication(features.Count, dedicated, featureMasses, trigrams.Count, ownable),
+                Dedication(neurons.Count, neuronDedicated, null, trigrams.Count, ownable, neurons),
                 features, neurons, featureMasses, neuronMasses, metrics.Density);
         }
     }
@@ -136,12 +137,12 @@ public static class TrigramTranscoderAnalysis
         FeatureDirections.Top(row, TopTokens, largest).Select(t => new TokenScore(t.Index, t.Value)).ToList();
 
     static DedicationSummary Dedication(int units, IReadOnlyList<DedicatedFeature> dedicated, IReadOnlyList<FeaturePairMass>? masses,
-        int trigrams, IReadOnlyList<FeatureSummary>? summaries = null)
+        int trigrams, int ownable, IReadOnlyList<FeatureSummary>? summaries = null)
     {
         double best = masses is not null
             ? masses.Select(m => m.TopShare).DefaultIfEmpty(0).Max()
             : summaries!.Select(s => s.TopPairs.Count > 0 ? s.TopPairs[0].Share : 0).DefaultIfEmpty(0).Max();
-        return new DedicationSummary(units, DedicatedFeatures.DefaultShare, DedicatedFeatures.TrigramsOwned(dedicated), trigrams,
+        return new DedicationSummary(units, DedicatedFeatures.DefaultShare, DedicatedFeatures.TrigramsOwned(dedicated), trigrams, ownable,
             dedicated.Count, best, dedicated.OrderBy(d => d.B).ThenBy(d => d.A).ThenBy(d => d.Feature).ToList());
     }
 }

@@ -9,7 +9,7 @@ public sealed class StudyNarrativeTests
     static TranscoderSectionResults Section(int owned, int neuronsOwned)
     {
         TrigramAccuracy Accuracy(int correct) => new(correct, 277, []);
-        DedicationSummary Dedication(int units, int trigramsOwned) => new(units, 0.9, trigramsOwned, 277, trigramsOwned, 1, []);
+        DedicationSummary Dedication(int units, int trigramsOwned) => new(units, 0.9, trigramsOwned, 277, 193, trigramsOwned, 1, []);
         return new TranscoderSectionResults("trained", null, null,
             new TranscoderSummary("jumprelu_skip_transcoder", 32, 1024, 32, null, "blocks.0.hook_resid_mid", "blocks.0.hook_mlp_out"),
             new ReconstructionSummary(0.006, 0.994, 0.1, 0.93, 421, 603, 0, 0.1, 0.41),
@@ -30,6 +30,7 @@ public sealed class StudyNarrativeTests
         Assert.Contains(expected, text);
         Assert.Contains($"{owned} of 277 trigrams own a dedicated feature", text);
         Assert.Contains($"against {neuronsOwned} for the MLP's 20 neurons", text);
+        Assert.Contains("at most 193 could", text);
         Assert.Contains("completes 265 of 277", text);
     }
 }
