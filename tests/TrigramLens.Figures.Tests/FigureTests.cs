@@ -74,4 +74,24 @@ public sealed class FigureTests() : TempDirectoryTests("trigramlens-fig-")
         int ticks = bar.Axis.TickGenerator.Ticks.Count(t => t.IsMajor);
         Assert.InRange(ticks, 3, 15);
     }
+
+    [Fact]
+    public void Our_png_has_the_pixels_of_scottplots_own_export()
+    {
+        var values = new double[,] { { 1, 2, double.NaN }, { 3, 4, 5 } };
+        HeatmapFigure Make() => new() { Values = values, Title = "t", XTickLabels = ["a", "b", "c"], YTickLabels = ["x", "y"], CheckedRows = [1], CheckLabel = "ok" };
+        byte[] ours, theirs;
+        using (var plot = Make().Build()) ours = Figure.Png(plot, 320, 240);
+        using (var plot = Make().Build()) theirs = plot.GetImageBytes(320, 240, ScottPlot.ImageFormat.Png);
+        using var a = SkiaSharp.SKBitmap.Decode(ours);
+        using var b = SkiaSharp.SKBitmap.Decode(theirs);
+        Assert.Equal((320, 240), (a.Width, a.Height));
+        Assert.Equal((b.Width, b.Height), (a.Width, a.Height));
+        int differing = 0;
+        for (int y = 0; y < a.Height; y++)
+            for (int x = 0; x < a.Width; x++)
+                if (a.GetPixel(x, y) != b.GetPixel(x, y)) differing++;
+        Assert.Equal(0, differing);
+        Assert.True(a.Pixels.Distinct().Count() > 10, "the figure is not blank");
+    }
 }
