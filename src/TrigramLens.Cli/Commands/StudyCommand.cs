@@ -171,7 +171,8 @@ static class StudyCommand
         table.AddRow("resid_mid variance max / min", $"{r.ResidualVariance.MaxOverMin:F2}");
         if (r.Transcoder is { } t)
         {
-            table.AddRow("transcoder: trigrams with a dedicated feature", $"{t.Dedicated.TrigramsOwned} / {t.Dedicated.Trigrams} (neurons: {t.NeuronBaseline.TrigramsOwned}; at most {t.Dedicated.OwnableAtMost})");
+            table.AddRow("transcoder: trigrams with a dedicated feature", $"{t.Dedicated.TrigramsOwned} / {t.Dedicated.Trigrams} (neurons: {t.NeuronBaseline.TrigramsOwned})");
+            table.AddRow("  … at most (the MLP's output alone)", $"{t.Dedicated.OwnableAtMost} / {t.Dedicated.Trigrams}");
             table.AddRow("transcoder spliced in: trigram accuracy", t.Spliced.Spliced.ToString());
         }
         AnsiConsole.Write(table);

@@ -116,7 +116,7 @@ static class TranscoderCommand
             .AddColumn("").AddColumn(new TableColumn("").RightAligned()).HideHeaders();
         table.AddRow("[bold]trigrams with a dedicated feature[/]", $"[bold]{a.Dedicated.TrigramsOwned} / {a.Dedicated.Trigrams}[/] ({a.Dedicated.DedicatedUnits} features)");
         table.AddRow("  … with a dedicated MLP neuron (baseline)", $"{a.NeuronBaseline.TrigramsOwned} / {a.NeuronBaseline.Trigrams}");
-        table.AddRow("  … at most (the MLP's output alone points at c)", $"{a.Dedicated.OwnableAtMost} / {a.Dedicated.Trigrams}");
+        table.AddRow("  … at most (the MLP's output alone)", $"{a.Dedicated.OwnableAtMost} / {a.Dedicated.Trigrams}");
         table.AddRow("trigram accuracy, transcoder spliced in", $"{a.Spliced.Spliced.Correct} / {a.Spliced.Spliced.Total} (the MLP: {a.Spliced.Clean.Correct}, mean-ablated: {a.Spliced.MeanAblated.Correct}, zero-ablated: {a.Spliced.ZeroAblated.Correct})");
         table.AddRow("FVU / explained variance", $"{a.Reconstruction.Fvu:F4} / {a.Reconstruction.ExplainedVariance:P2}");
         table.AddRow("L0 (active features per position)", $"{a.Reconstruction.L0:F3}");

@@ -30,6 +30,7 @@ public sealed class StudyCommandTests() : TempDirectoryTests("trigramlens-cli-st
         Assert.Contains("[13/13]", stdout);
         Assert.Contains("266 / 277", stdout);
         Assert.Contains("transcoder: trigrams with a dedicated feature", stdout);
+        Assert.Contains("at most (the MLP's output alone)", stdout);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
         var figures = json.RootElement.GetProperty("figures").EnumerateArray().Select(f => f.GetProperty("file").GetString()!).ToList();
         Assert.Contains("prediction-3-14-15.png", figures);

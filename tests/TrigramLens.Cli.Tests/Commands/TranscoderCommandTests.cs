@@ -63,6 +63,7 @@ public sealed class TranscoderCommandTests() : TempDirectoryTests("trigramlens-t
         Assert.Contains("topk_transcoder: 32 features, 4 steps", stdout);
         Assert.Contains("step 4/4 · FVU", stdout);
         Assert.Contains("trigrams with a dedicated feature", stdout);
+        Assert.Contains("at most (the MLP's output alone)", stdout);
         Assert.DoesNotContain("\u001b[", stdout);
     }
 

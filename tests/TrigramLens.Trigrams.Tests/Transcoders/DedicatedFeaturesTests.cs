@@ -69,7 +69,7 @@ public sealed class DedicatedFeaturesTests
         using (no_grad())
             for (int i = 0; i < tok.Length; i++)
                 if (i % 50 > 0 && set.Completion((int)tok[i - 1], (int)tok[i]) is int c && c is 3 or 6)
-                    mlpOut[i / 50, i % 50].add_(TrigramLens.Testing.Held.Mul(model.W_U[.., c].detach(), 3));
+                    mlpOut[i / 50, i % 50].add_(TrigramLens.Testing.Held.Mul(model.W_U[.., c].detach(), 3), TrigramLens.Runtime.HeldScalars.One);
         float[] y = mlpOut.contiguous().data<float>().ToArray();
 
         var mean = new double[32];
