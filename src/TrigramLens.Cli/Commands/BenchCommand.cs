@@ -18,11 +18,12 @@ static class BenchCommand
         threads.Description = $"The library step's data-parallel shards, one thread each; the reference step gets as many libtorch threads (default: one per core, at most {TrainingThreads.MaxDefault})";
         var flush = CommonOptions.FlushDenormals();
         var json = CommonOptions.Json();
-        var command = new Command("bench", "Training throughput: the library's step vs a naive reference step, and memory over a long run (`bench study`: the study's speed)")
+        var command = new Command("bench", "Training throughput: the library's step vs a naive reference step, and memory over a long run (`bench study`: the study's speed; `bench transcoder`, `bench figures`)")
         {
             batch, rounds, steps, longSteps, threads, flush, json,
             BenchStudyCommand.Build(overrides),
             BenchTranscoderCommand.Build(),
+            BenchFiguresCommand.Build(),
         };
         command.SetAction(r =>
         {

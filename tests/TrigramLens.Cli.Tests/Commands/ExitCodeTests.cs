@@ -23,6 +23,7 @@ public sealed class ExitCodeTests() : TempDirectoryTests("trigramlens-exit-")
         { ["bench", "--steps", "abc"], "--steps must be an integer (got 'abc')" },
         { ["bench", "--long-steps", "1e3"], "--long-steps must be an integer (got '1e3')" },
         { ["bench", "study", "--rows", "many"], "--rows must be an integer (got 'many')" },
+        { ["bench", "figures", "--figures", "many"], "--figures must be an integer (got 'many')" },
     };
 
     [Theory]

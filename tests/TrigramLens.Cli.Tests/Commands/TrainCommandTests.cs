@@ -45,6 +45,21 @@ public sealed class TrainCommandTests() : TempDirectoryTests("trigramlens-train-
     }
 
     [Fact]
+    public void Bench_figures_reports_both_exports_by_round_and_the_ratio_of_their_medians()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "figures", "--rounds", "3", "--figures", "1", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        double[] Rounds(string key) => json.GetProperty(key).EnumerateArray().Select(e => e.GetDouble()).Order().ToArray();
+        double[] theirs = Rounds("scottplot_ms_by_round"), ours = Rounds("ours_ms_by_round");
+        Assert.Equal(3, theirs.Length);
+        Assert.Equal(3, ours.Length);
+        Assert.Equal(theirs[1], json.GetProperty("scottplot_ms").GetDouble());
+        Assert.Equal(ours[1], json.GetProperty("ours_ms").GetDouble());
+        Assert.Equal(theirs[1] / ours[1], json.GetProperty("speedup").GetDouble(), 12);
+    }
+
+    [Fact]
     public void Bench_reports_both_throughputs_their_ratio_and_memory()
     {
         var (code, stdout, stderr) = CliRunner.Run("bench", "--batch", "8", "--rounds", "2", "--steps", "2", "--long-steps", "3", "--threads", "1", "--json");
