@@ -1,10 +1,12 @@
 namespace TrigramLens.Figures;
 
 /// <summary>
-/// Figures queued while an analysis runs and rendered together at the end, in parallel: rendering PNGs is the
-/// slowest part of a study and each figure is independent.
+/// Figures queued while an analysis runs and rendered together at the end, one after another by default: drawing
+/// them on several threads at once crashed the process (a segmentation fault inside SkiaSharp under ScottPlot's
+/// <c>Heatmap.Render</c>, about once per 10,000–20,000 figures; docs/figures.md).
 /// </summary>
-public sealed class FigureBatch
+/// <param name="parallelism">figures drawn at once; above 1 only for callers that accept that risk</param>
+public sealed class FigureBatch(int parallelism = 1)
 {
     readonly List<(IFigure Figure, string Path, int Width, int Height)> _queued = [];
 
@@ -14,7 +16,7 @@ public sealed class FigureBatch
 
     public void RenderAll()
     {
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) };
         Parallel.ForEach(_queued, options, q => Figure.Save(q.Figure.Build(), q.Path, q.Width, q.Height));
         _queued.Clear();
     }
