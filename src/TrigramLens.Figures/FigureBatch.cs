@@ -3,7 +3,8 @@ namespace TrigramLens.Figures;
 /// <summary>
 /// Figures queued while an analysis runs and rendered together at the end, one after another by default: drawing
 /// them on several threads at once crashed the process (a segmentation fault inside SkiaSharp under ScottPlot's
-/// <c>Heatmap.Render</c>, about once per 10,000–20,000 figures; docs/figures.md).
+/// <c>Heatmap.Render</c>: once in 27 studies of 5,000 figures, and about once per 15,000 figures in a harness drawing on
+/// 4 threads; docs/figures.md).
 /// </summary>
 /// <param name="parallelism">figures drawn at once; above 1 only for callers that accept that risk</param>
 public sealed class FigureBatch(int parallelism = 1)
