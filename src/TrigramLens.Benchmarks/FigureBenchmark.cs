@@ -9,16 +9,10 @@ namespace TrigramLens.Benchmarks;
 public sealed record FigureBenchmarkReport(int Width, int Height, int FiguresPerRound, IReadOnlyList<double> ScottPlotMs, IReadOnlyList<double> OursMs,
     int ScottPlotBytes, int OursBytes)
 {
-    public double MedianScottPlotMs => Median(ScottPlotMs);
-    public double MedianOursMs => Median(OursMs);
+    public double MedianScottPlotMs => ThroughputSample.MedianOf(ScottPlotMs);
+    public double MedianOursMs => ThroughputSample.MedianOf(OursMs);
     /// <summary>How many times faster our export is (ratio of the medians).</summary>
     public double Speedup => MedianScottPlotMs / MedianOursMs;
-
-    static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 }
 
 /// <summary>
